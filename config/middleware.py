@@ -1,0 +1,25 @@
+"""Session idle timeout (ASVS L2 3.3.2): a session unused for SESSION_IDLE_TIMEOUT seconds ends."""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+_KEY = "_cadreflow_last_seen"
+
+
+class SessionIdleTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(_KEY)
+            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+            else:
+                # Write at most once a minute so every request does not rewrite the session.
+                if last_seen is None or now - last_seen >= 60:
+                    request.session[_KEY] = now
+        return self.get_response(request)

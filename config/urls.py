@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog, set_language
+from viewflow.contrib.auth import AuthViewset
+from viewflow.urls import Site
+
+from personnel.urls import PersonnelApplication
+
+from . import views
+
+site = Site(
+    title=_("Cadreflow"),
+    viewsets=[PersonnelApplication()],
+    primary_color="#8b1a1a",
+    secondary_color="#c9a227",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", AuthViewset(with_profile_view=False).urls),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("jsi18n/", login_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", site.urls),
+]
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"
+
+admin.site.site_header = _("Cadreflow administration")
+admin.site.site_title = _("Cadreflow")
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
