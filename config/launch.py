@@ -68,15 +68,14 @@ def run(host: str, port: int) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     _say("database migrated")
     call_command("seed_demo", verbosity=0)
-    from personnel.demo import DEMO_PASSWORD, demo_logins
-
     import uvicorn
+    from personnel.demo import DEMO_PASSWORD, demo_logins
 
     url = f"http://{host}:{port}/"
     print()
     print("=" * 72)
     print(f"  Cadreflow is running at {url}   (Ctrl-C stops it, PostgreSQL included)")
-    print("  Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    print(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role in demo_logins():
         print(f"    {username:<10} {role}")
     print("=" * 72, flush=True)

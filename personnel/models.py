@@ -10,9 +10,9 @@ import datetime as dt
 
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
@@ -42,6 +42,11 @@ def _dates_in_order(instance, start: str, end: str, message) -> None:
     lower, upper = getattr(instance, start), getattr(instance, end)
     if lower is not None and upper is not None and upper < lower:
         raise ValidationError({end: message})
+
+
+SEATS_TAKEN = _(
+    "All seats of this position are taken in that period. End a current holding first."
+)
 
 
 # --------------------------------------------------------------------------- choices
@@ -415,7 +420,7 @@ class PositionHolding(models.Model):
                         ) AS point
                     ) AS counts;
                     IF coalesce(busiest, 0) + 1 > seat_count THEN
-                        RAISE EXCEPTION 'position % has no free seat for this period', NEW.position_id
+                        RAISE EXCEPTION 'position % has no free seat', NEW.position_id
                             USING ERRCODE = '23P01', CONSTRAINT = 'holding_seats_not_exceeded';
                     END IF;
                     RETURN NEW;
@@ -433,9 +438,7 @@ class PositionHolding(models.Model):
     def clean(self) -> None:
         """Seat count, checked here for a clear form error; the trigger is the race-proof guard."""
         super().clean()
-        _dates_in_order(
-            self, "started_on", "ended_on", _("A holding cannot end before it starts.")
-        )
+        _dates_in_order(self, "started_on", "ended_on", _("A holding cannot end before it starts."))
         if self.position_id is None or self.started_on is None:
             return
         others = [
@@ -450,14 +453,12 @@ class PositionHolding(models.Model):
                 self.ended_on is None or start <= self.ended_on
             )
 
-        points = [self.started_on] + [s for s, e in others if overlaps(s, e) and s >= self.started_on]
-        busiest = max(
-            sum(1 for s, e in others if s <= p and (e is None or e >= p)) for p in points
-        )
+        points = [self.started_on] + [
+            s for s, e in others if overlaps(s, e) and s >= self.started_on
+        ]
+        busiest = max(sum(1 for s, e in others if s <= p and (e is None or e >= p)) for p in points)
         if busiest + 1 > self.position.seats:
-            raise ValidationError(
-                _("All seats of this position are taken in that period. End a current holding first.")
-            )
+            raise ValidationError(SEATS_TAKEN)
 
 
 class CommitteeMembership(models.Model):
@@ -536,6 +537,9 @@ class DisciplineRecord(models.Model):
         verbose_name_plural = _("discipline records")
         ordering = ["-effective_on"]
 
+    def __str__(self) -> str:
+        return f"{self.cadre} — {self.get_kind_display()} ({self.effective_on:%d/%m/%Y})"
+
 
 class InvestigationCase(models.Model):
     """An investigation or disciplinary review; open while ``closed_on`` is empty (gate G7)."""
@@ -560,6 +564,9 @@ class InvestigationCase(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.cadre} — {self.get_kind_display()} ({self.opened_on:%d/%m/%Y})"
+
     @property
     def is_open(self) -> bool:
         return self.closed_on is None
@@ -573,7 +580,9 @@ class PoliticalStandardConclusion(models.Model):
         related_name="political_conclusions",
     )
     concluded_on = models.DateField(_("concluded on"))
-    outcome = models.CharField(_("outcome"), max_length=20, choices=PoliticalStandardOutcome.choices)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=PoliticalStandardOutcome.choices
+    )
     issued_by = models.CharField(_("issued by"), max_length=200, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
 
@@ -581,6 +590,9 @@ class PoliticalStandardConclusion(models.Model):
         verbose_name = _("political-standard conclusion")
         verbose_name_plural = _("political-standard conclusions")
         ordering = ["-concluded_on"]
+
+    def __str__(self) -> str:
+        return f"{self.cadre} — {self.get_outcome_display()} ({self.concluded_on:%d/%m/%Y})"
 
 
 class EvaluationResult(models.Model):
@@ -593,9 +605,7 @@ class EvaluationResult(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"), null=True, blank=True)
     level = models.PositiveSmallIntegerField(_("rating"), choices=EvaluationLevel.choices)
-    score = models.DecimalField(
-        _("score"), max_digits=5, decimal_places=2, null=True, blank=True
-    )
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("evaluation result")
@@ -625,6 +635,9 @@ class EvaluationResult(models.Model):
                 violation_error_message=_("This cadre already has a result for that period."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre} — {self.year}: {self.get_level_display()}"
 
 
 class PlanningEntry(models.Model):
@@ -661,6 +674,9 @@ class PlanningEntry(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.cadre} → {self.position.title} ({self.term_start_year}–{self.term_end_year})"
+
 
 class TrainingRecord(models.Model):
     cadre = models.ForeignKey(
@@ -683,6 +699,9 @@ class TrainingRecord(models.Model):
                 violation_error_message=_("Training cannot end before it starts."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre} — {self.title}"
 
 
 # --------------------------------------------------------------------------- guardian grants

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from .models import (
+    SEATS_TAKEN,
     Cadre,
     Committee,
     CommitteeMembership,
@@ -37,11 +38,7 @@ from .selectors import active_on
 User = get_user_model()
 
 # Database constraints enforced only in PostgreSQL, with the message a person should see.
-_DB_ONLY_CONSTRAINTS = {
-    "holding_seats_not_exceeded": lambda: _(
-        "All seats of this position are taken in that period. End a current holding first."
-    ),
-}
+_DB_ONLY_CONSTRAINTS = {"holding_seats_not_exceeded": SEATS_TAKEN}
 
 
 def _save(instance, *, update_fields: Iterable[str] | None = None):
@@ -53,7 +50,7 @@ def _save(instance, *, update_fields: Iterable[str] | None = None):
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
         if constraint in _DB_ONLY_CONSTRAINTS:
-            raise ValidationError(_DB_ONLY_CONSTRAINTS[constraint]()) from exc
+            raise ValidationError(_DB_ONLY_CONSTRAINTS[constraint]) from exc
         raise
     return instance
 
@@ -258,9 +255,7 @@ def investigation_close(*, actor, case: InvestigationCase, closed_on: dt.date) -
 
 
 @transaction.atomic
-def political_conclusion_add(
-    *, actor, cadre: Cadre, **fields
-) -> PoliticalStandardConclusion:
+def political_conclusion_add(*, actor, cadre: Cadre, **fields) -> PoliticalStandardConclusion:
     return _save(PoliticalStandardConclusion(cadre=cadre, **fields))
 
 

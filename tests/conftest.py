@@ -9,8 +9,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def province(db):
-    from tests.factories import OrgUnitFactory
     from personnel.models import ManagementLevel, UnitKind
+    from tests.factories import OrgUnitFactory
 
     return OrgUnitFactory(
         name="Tỉnh Thử nghiệm",

@@ -39,7 +39,9 @@ class OrgUnitFactory(factory.django.DjangoModelFactory):
         instance = model_class(**kwargs)
         if parent is None:
             return model_class.objects.add_root(instance=instance)
-        return model_class.objects.add_child(model_class.objects.get(pk=parent.pk), instance=instance)
+        return model_class.objects.add_child(
+            model_class.objects.get(pk=parent.pk), instance=instance
+        )
 
 
 class CommitteeFactory(factory.django.DjangoModelFactory):

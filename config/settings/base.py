@@ -82,6 +82,7 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database: PostgreSQL only. `config.launch` starts an embedded server and sets DATABASE_URL.
 def database_config(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=0)
@@ -110,8 +111,10 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous gets nothing
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

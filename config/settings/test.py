@@ -21,3 +21,7 @@ if not env("DATABASE_URL"):
 
     embedded_db.ensure_database("cadreflow")
     DATABASES = {"default": database_config(embedded_db.database_url("cadreflow"))}
+
+# Serve static files from the app directories without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -196,7 +196,9 @@ def test_evaluation_score_bounds_and_uniqueness():
 def test_investigation_open_and_close():
     cadre = CadreFactory()
     case = services.investigation_open(
-        actor=None, cadre=cadre, kind=models.InvestigationKind.DISCIPLINARY_REVIEW,
+        actor=None,
+        cadre=cadre,
+        kind=models.InvestigationKind.DISCIPLINARY_REVIEW,
         opened_on=D(2025, 3, 1),
     )
     assert case.is_open
@@ -210,16 +212,23 @@ def test_investigation_open_and_close():
 def test_planning_term_in_order():
     with pytest.raises(ValidationError):
         services.planning_entry_add(
-            actor=None, cadre=CadreFactory(), position=PositionFactory(),
-            term_start_year=2030, term_end_year=2025,
+            actor=None,
+            cadre=CadreFactory(),
+            position=PositionFactory(),
+            term_start_year=2030,
+            term_end_year=2025,
         )
 
 
 def test_training_dates_in_order():
     with pytest.raises(ValidationError):
         services.training_record_add(
-            actor=None, cadre=CadreFactory(), kind=models.TrainingKind.POLITICAL_THEORY,
-            title="Cao cấp lý luận chính trị", started_on=D(2024, 1, 1), ended_on=D(2023, 1, 1),
+            actor=None,
+            cadre=CadreFactory(),
+            kind=models.TrainingKind.POLITICAL_THEORY,
+            title="Cao cấp lý luận chính trị",
+            started_on=D(2024, 1, 1),
+            ended_on=D(2023, 1, 1),
         )
 
 

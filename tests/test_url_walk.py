@@ -1,0 +1,148 @@
+"""Deny by default: walk every URL the project routes and check who may open it.
+
+A new URL that is not listed in PUBLIC or handled by the walk fails this test, so nobody can add
+a page without deciding who sees it.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from personnel import models
+from tests.factories import CadreFactory, CommitteeFactory, UserFactory, member_of
+
+pytestmark = pytest.mark.django_db
+
+# URLs anyone may open (name → why).
+PUBLIC = {
+    "login": "the login page",
+    "password_reset": "password reset is part of logging in",
+    "password_reset_done": "",
+    "password_reset_confirm": "",
+    "password_reset_complete": "",
+    "set_language": "language switch on the login page",
+    "javascript-catalog": "translations for viewflow's scripts on the login page",
+    "healthz": "load-balancer probe; reveals nothing",
+    "logout": "logging out",
+}
+
+
+def _walk(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            yield from _walk(
+                entry,
+                prefix + str(entry.pattern),
+                f"{namespace}:{ns}".strip(":") if ns else namespace,
+            )
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.name, namespace
+
+
+def _fill(route: str, values: dict) -> str | None:
+    """Turn a route into a concrete path, or None when it takes parameters we cannot fill."""
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\/", "/")
+
+    def sub(match):
+        name = match.group("name")
+        if name not in values:
+            raise KeyError(name)
+        return str(values[name])
+
+    try:
+        path = re.sub(r"<(?:(?:\w+):)?(?P<name>\w+)>", sub, route)
+        path = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", sub, path)
+    except KeyError:
+        return None
+    if any(ch in path for ch in "()[]?*+\\"):
+        return None
+    return "/" + path
+
+
+def _all_urls(values):
+    for route, name, namespace in _walk():
+        if route.startswith("admin/") or route.startswith("static/"):
+            continue
+        path = _fill(route, values)
+        yield (f"{namespace}:{name}" if namespace else name), path
+
+
+@pytest.fixture
+def world(district_a, district_b):
+    mine = CadreFactory(unit=district_a)
+    theirs = CadreFactory(unit=district_b)
+    my_committee = CommitteeFactory(unit=district_a)
+    their_committee = CommitteeFactory(unit=district_b)
+    user = member_of(my_committee)
+    return {
+        "user": user,
+        "in_scope": {"pk": mine.pk, "committee": my_committee.pk},
+        "out_of_scope": {"pk": theirs.pk, "committee": their_committee.pk},
+        "their_committee": their_committee,
+        "theirs": theirs,
+    }
+
+
+def test_every_url_is_either_public_or_needs_login(client, world):
+    checked = 0
+    for name, path in _all_urls({"pk": world["in_scope"]["pk"], "uidb64": "x", "token": "y"}):
+        if path is None:
+            continue
+        short = (name or "").split(":")[-1]
+        response = client.get(path)
+        if short in PUBLIC:
+            assert response.status_code in (200, 302, 405), (name, path, response.status_code)
+        else:
+            assert response.status_code == 302, (name, path, response.status_code)
+            assert "/accounts/login/" in response["Location"], (name, path)
+        checked += 1
+    assert checked >= 10
+
+
+def test_every_object_url_is_404_outside_scope(client, world):
+    client.force_login(world["user"])
+    names_with_objects = set()
+    for name, path in _all_urls({"pk": world["theirs"].pk}):
+        if path is None or "<" in path:
+            continue
+        if not any(
+            token in (name or "") for token in ("cadres:detail", "committees:detail")
+        ):
+            continue
+        names_with_objects.add(name)
+        target = world["their_committee"].pk if "committees" in name else world["theirs"].pk
+        path = path.replace(str(world["theirs"].pk), str(target))
+        assert client.get(path).status_code == 404, (name, path)
+    assert names_with_objects == {"personnel:cadres:detail", "personnel:committees:detail"}
+
+
+def test_every_authenticated_page_opens_for_a_member_in_scope(client, world):
+    client.force_login(world["user"])
+    values = {"pk": world["in_scope"]["pk"]}
+    for name, path in _all_urls(values):
+        short = (name or "").split(":")[-1]
+        if path is None or short in PUBLIC or name is None:
+            continue
+        if "committees:detail" in name:
+            path = path.replace(str(values["pk"]), str(world["in_scope"]["committee"]))
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, (name, path, response.status_code)
+
+
+def test_admin_is_closed_to_non_staff(client, world):
+    client.force_login(world["user"])
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    response = client.get(f"/admin/personnel/cadre/{world['theirs'].pk}/change/")
+    assert response.status_code == 302
+
+
+def test_user_without_any_scope_sees_empty_pages(client, world):
+    client.force_login(UserFactory())
+    page = client.get("/personnel/cadres/").content.decode()
+    assert world["theirs"].full_name not in page
+    assert client.get(f"/personnel/cadres/{world['in_scope']['pk']}/").status_code == 404
+    assert models.Cadre.objects.count() == 2
