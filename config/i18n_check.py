@@ -1,6 +1,8 @@
 """CI check: the catalogues hold every translatable string of the code, all translated.
 
-    python -m config.i18n_check
+    python -m config.i18n_check            # check (CI)
+    python -m config.i18n_check --update   # refresh the catalogues in place, fill English,
+                                           # and list the Vietnamese entries still to translate
 
 Runs `makemessages` on a scratch copy of the tree (needs GNU gettext), compares its message ids
 with the committed `locale/<lang>/LC_MESSAGES/django.po`, and fails on a missing, obsolete,
@@ -28,33 +30,61 @@ def _ids(po: polib.POFile) -> set[tuple[str, str]]:
     return {(e.msgctxt or "", e.msgid) for e in po if not e.obsolete and e.msgid}
 
 
+MAKEMESSAGES = [
+    "makemessages",
+    "--no-location",
+    "--no-obsolete",
+    *[f"-l{lang}" for lang in LANGUAGES],
+    "--ignore=tests/*",
+    "--ignore=bench/*",
+    "--ignore=locale/*",
+    "--ignore=.venv/*",
+    "--ignore=.data/*",
+]
+
+
+def _makemessages(tree: Path) -> None:
+    env = dict(
+        os.environ,
+        DATABASE_URL="postgres://unused@127.0.0.1:1/unused",
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+    )
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *MAKEMESSAGES],
+        cwd=tree,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def update() -> int:
+    """Refresh both catalogues from the code; English gets msgstr = msgid."""
+    _makemessages(BASE_DIR)
+    english = polib.pofile(str(BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"))
+    for entry in english:
+        if entry.msgid_plural:
+            entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+        else:
+            entry.msgstr = entry.msgid
+    english.save()
+    todo = _untranslated(
+        polib.pofile(str(BASE_DIR / "locale" / "vi" / "LC_MESSAGES" / "django.po")), "vi"
+    )
+    for line in todo:
+        print(line)
+    print(f"{len(todo)} Vietnamese entr{'y' if len(todo) == 1 else 'ies'} to translate.")
+    return 0
+
+
 def main() -> int:
+    if "--update" in sys.argv[1:]:
+        return update()
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "tree"
         shutil.copytree(BASE_DIR, tree, ignore=SKIP)
-        env = dict(
-            os.environ,
-            DATABASE_URL="postgres://unused@127.0.0.1:1/unused",
-            DJANGO_SETTINGS_MODULE="config.settings.test",
-        )
-        subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                "manage.py",
-                "makemessages",
-                "--no-location",
-                "--no-obsolete",
-                *[f"-l{lang}" for lang in LANGUAGES],
-                "--ignore=tests/*",
-                "--ignore=bench/*",
-                "--ignore=locale/*",
-            ],
-            cwd=tree,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        _makemessages(tree)
         for lang in LANGUAGES:
             fresh = _ids(polib.pofile(str(tree / "locale" / lang / "LC_MESSAGES" / "django.po")))
             committed_po = polib.pofile(

@@ -7,13 +7,14 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
+from personnel.audit.urls import AuditApplication
 from personnel.urls import PersonnelApplication
 
 from . import views
 
 site = Site(
     title=_("Cadreflow"),
-    viewsets=[PersonnelApplication()],
+    viewsets=[PersonnelApplication(), AuditApplication()],
     primary_color="#8b1a1a",
     secondary_color="#c9a227",
 )

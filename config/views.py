@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views.decorators.http import require_GET
 
 from personnel.selectors import Role, user_roles
@@ -32,17 +33,18 @@ def healthz(request):
 
 
 def bad_request(request, exception=None):
-    return render(request, "errors/400.html", status=400)
+    return render(request, "400.html", status=400)
 
 
 def permission_denied(request, exception=None):
     # Outside the user's scope is indistinguishable from nonexistent (deny by default).
-    return render(request, "errors/404.html", status=404)
+    return render(request, "404.html", status=404)
 
 
 def page_not_found(request, exception=None):
-    return render(request, "errors/404.html", status=404)
+    return render(request, "404.html", status=404)
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    # No request context: the page must render even when the database is what failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -1,21 +1,79 @@
-"""Django admin for administrators. Writes that carry side effects go through services."""
+"""Django admin for administrators. Every write is audited (admin.create/update/delete) in the
+admin's own transaction; membership changes also resync the member's scope."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from . import models, services
+from .audit.actions import Action
+from .audit.services import audit_record, changes_between, jsonable, snapshot
+
+
+def _concrete(obj, names):
+    fields = {f.name for f in obj._meta.concrete_fields}
+    return [name for name in names if name in fields]
+
+
+def _record_form(request, form, obj, change: bool) -> None:
+    names = _concrete(obj, form.changed_data if change else form.fields)
+    if change and not names:
+        return
+    before = {name: jsonable(form.initial.get(name)) for name in names} if change else {}
+    audit_record(
+        actor=request.user,
+        action=Action.ADMIN_UPDATE if change else Action.ADMIN_CREATE,
+        target=obj,
+        changes=changes_between(before, snapshot(obj, names)),
+    )
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Records every save and delete, including inline rows, in the admin's transaction."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _record_form(request, form, obj, change)
+
+    def delete_model(self, request, obj):
+        audit_record(actor=request.user, action=Action.ADMIN_DELETE, target=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit_record(actor=request.user, action=Action.ADMIN_DELETE, target=obj)
+        super().delete_queryset(request, queryset)
+
+    def save_formset(self, request, form, formset, change):
+        deleting = [
+            (f.instance._meta.label_lower, f.instance.pk, getattr(f.instance, "cadre_id", None))
+            for f in formset.deleted_forms
+            if f.instance.pk
+        ]
+        existing = {f.instance.pk for f in formset.forms if f.instance.pk}
+        super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            obj = inline_form.instance
+            if obj.pk:
+                _record_form(request, inline_form, obj, change=obj.pk in existing)
+        for label, pk, cadre_id in deleting:
+            audit_record(
+                actor=request.user, action=Action.ADMIN_DELETE, target=(label, pk), cadre=cadre_id
+            )
 
 
 @admin.register(models.OrgUnit)
-class OrgUnitAdmin(TreeAdmin):
+class OrgUnitAdmin(AuditedAdmin, TreeAdmin):
     form = movenodeform_factory(models.OrgUnit)
     list_display = ["name", "code", "kind", "management_level"]
     search_fields = ["name", "code"]
 
 
 @admin.register(models.Committee)
-class CommitteeAdmin(admin.ModelAdmin):
+class CommitteeAdmin(AuditedAdmin):
     list_display = ["name", "kind", "unit", "term_start", "term_end"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -23,23 +81,23 @@ class CommitteeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.CommitteeMembership)
-class CommitteeMembershipAdmin(admin.ModelAdmin):
+class CommitteeMembershipAdmin(AuditedAdmin):
     list_display = ["user", "committee", "role", "started_on", "ended_on"]
     list_filter = ["role", "committee__kind"]
     autocomplete_fields = ["user", "committee"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.scope_sync_for_user(user=obj.user)
+        services.scope_sync_for_user(user=obj.user, actor=request.user)
 
     def delete_model(self, request, obj):
         user = obj.user
         super().delete_model(request, obj)
-        services.scope_sync_for_user(user=user)
+        services.scope_sync_for_user(user=user, actor=request.user)
 
 
 @admin.register(models.Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(AuditedAdmin):
     list_display = ["title", "unit", "level", "seats", "managing_committee"]
     list_filter = ["level"]
     search_fields = ["title", "unit__name"]
@@ -84,7 +142,7 @@ class TrainingInline(admin.TabularInline):
 
 
 @admin.register(models.Cadre)
-class CadreAdmin(admin.ModelAdmin):
+class CadreAdmin(AuditedAdmin):
     list_display = ["full_name", "date_of_birth", "gender", "unit"]
     list_filter = ["gender", "political_theory_level", "education_level"]
     search_fields = ["full_name"]
@@ -98,3 +156,8 @@ class CadreAdmin(admin.ModelAdmin):
         DisciplineInline,
         InvestigationInline,
     ]
+
+
+@admin.register(models.User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    list_display = ["username", "last_name", "first_name", "email", "is_active", "is_staff"]

@@ -17,10 +17,12 @@ class DirectoryFilterForm(forms.Form):
     """The directory's search box and filters. Choices are limited to the user's scope."""
 
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False,
-                                  empty_label=_("All units"))
-    position = forms.ModelChoiceField(label=_("Position"), queryset=None, required=False,
-                                      empty_label=_("Any position"))
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=None, required=False, empty_label=_("All units")
+    )
+    position = forms.ModelChoiceField(
+        label=_("Position"), queryset=None, required=False, empty_label=_("Any position")
+    )
     political_theory_level = forms.TypedChoiceField(
         label=_("Political theory"),
         choices=[("", _("Any level"))] + list(PoliticalTheoryLevel.choices),

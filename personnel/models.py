@@ -10,6 +10,7 @@ import datetime as dt
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
@@ -44,9 +45,7 @@ def _dates_in_order(instance, start: str, end: str, message) -> None:
         raise ValidationError({end: message})
 
 
-SEATS_TAKEN = _(
-    "All seats of this position are taken in that period. End a current holding first."
-)
+SEATS_TAKEN = _("All seats of this position are taken in that period. End a current holding first.")
 
 
 # --------------------------------------------------------------------------- choices
@@ -167,6 +166,25 @@ class TrainingKind(models.TextChoices):
     STATE_MANAGEMENT = "state_management", _("State management")
     DEGREE = "degree", _("Degree programme")
     FOSTERING = "fostering", _("Fostering course")
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class User(AbstractUser):
+    """An account. Vietnamese names read family name first: ``last_name`` holds the family and
+    middle names ("Nguyễn Thị"), ``first_name`` the given name ("Hà")."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def get_full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
 
 
 # --------------------------------------------------------------------------- organisation

@@ -1,8 +1,9 @@
 """Writes to the personnel registry. Every state change goes through one of these functions.
 
 Each service runs in one transaction, validates with ``full_clean()`` (which also checks the
-database constraints), and turns a constraint the database enforces on its own (the seat-count
-trigger) into a ``ValidationError`` a person can act on.
+database constraints), turns a constraint the database enforces on its own (the seat-count
+trigger) into a ``ValidationError`` a person can act on, and writes its audit event last, in
+the same transaction: a refused change writes no event.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from .audit.actions import Action
+from .audit.services import audit_record, changes_between, created, snapshot
 from .models import (
     SEATS_TAKEN,
     Cadre,
@@ -35,8 +37,6 @@ from .models import (
 )
 from .selectors import active_on
 
-User = get_user_model()
-
 # Database constraints enforced only in PostgreSQL, with the message a person should see.
 _DB_ONLY_CONSTRAINTS = {"holding_seats_not_exceeded": SEATS_TAKEN}
 
@@ -52,6 +52,22 @@ def _save(instance, *, update_fields: Iterable[str] | None = None):
         if constraint in _DB_ONLY_CONSTRAINTS:
             raise ValidationError(_DB_ONLY_CONSTRAINTS[constraint]) from exc
         raise
+    return instance
+
+
+def _fields(instance) -> list[str]:
+    return [f.name for f in instance._meta.concrete_fields if not f.primary_key]
+
+
+def _create(instance, *, actor, action: Action, **audit):
+    _save(instance)
+    audit_record(
+        actor=actor,
+        action=action,
+        target=instance,
+        changes=created(instance, _fields(instance)),
+        **audit,
+    )
     return instance
 
 
@@ -74,14 +90,22 @@ def org_unit_create(
     unit = OrgUnit(name=name, code=code, kind=kind, management_level=management_level)
     unit.full_clean(exclude=["path", "depth", "numchild"])
     if parent is None:
-        return OrgUnit.objects.add_root(instance=unit)
-    # Re-read the parent: treebeard works from its stored path and child count.
-    return OrgUnit.objects.add_child(OrgUnit.objects.get(pk=parent.pk), instance=unit)
+        unit = OrgUnit.objects.add_root(instance=unit)
+    else:
+        # Re-read the parent: treebeard works from its stored path and child count.
+        unit = OrgUnit.objects.add_child(OrgUnit.objects.get(pk=parent.pk), instance=unit)
+    audit_record(
+        actor=actor,
+        action=Action.UNIT_CREATE,
+        target=unit,
+        changes=created(unit, ["name", "code", "kind", "management_level", "path"]),
+    )
+    return unit
 
 
 @transaction.atomic
 def position_create(*, actor, **fields) -> Position:
-    return _save(Position(**fields))
+    return _create(Position(**fields), actor=actor, action=Action.POSITION_CREATE)
 
 
 # --------------------------------------------------------------------------- cadres
@@ -89,15 +113,23 @@ def position_create(*, actor, **fields) -> Position:
 
 @transaction.atomic
 def cadre_create(*, actor, **fields) -> Cadre:
-    return _save(Cadre(**fields))
+    return _create(Cadre(**fields), actor=actor, action=Action.CADRE_CREATE)
 
 
 @transaction.atomic
-def cadre_update(*, actor, cadre: Cadre, **changes) -> Cadre:
+def cadre_update(*, actor, cadre: Cadre, reason: str = "", **changes) -> Cadre:
     cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
+    before = snapshot(cadre, changes)
     changed = _apply(cadre, changes)
     if changed:
         _save(cadre, update_fields=changed)
+        audit_record(
+            actor=actor,
+            action=Action.CADRE_UPDATE,
+            target=cadre,
+            changes=changes_between(before, snapshot(cadre, changes)),
+            reason=reason,
+        )
     return cadre
 
 
@@ -128,7 +160,7 @@ def holding_start(
         term_ends_on=term_ends_on,
         decision_ref=decision_ref,
     )
-    return _save(holding)
+    return _create(holding, actor=actor, action=Action.HOLDING_START, unit=position.unit_id)
 
 
 @transaction.atomic
@@ -137,7 +169,15 @@ def holding_end(*, actor, holding: PositionHolding, ended_on: dt.date) -> Positi
     if holding.ended_on is not None:
         raise ValidationError(_("This holding has already ended."))
     holding.ended_on = ended_on
-    return _save(holding, update_fields=["ended_on"])
+    _save(holding, update_fields=["ended_on"])
+    audit_record(
+        actor=actor,
+        action=Action.HOLDING_END,
+        target=holding,
+        changes={"ended_on": [None, ended_on]},
+        unit=holding.position.unit_id,
+    )
+    return holding
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -152,7 +192,7 @@ def _add_years(day: dt.date, years: int) -> dt.date:
 
 @transaction.atomic
 def committee_create(*, actor, **fields) -> Committee:
-    return _save(Committee(**fields))
+    return _create(Committee(**fields), actor=actor, action=Action.COMMITTEE_CREATE)
 
 
 @transaction.atomic
@@ -166,12 +206,14 @@ def membership_add(
     ended_on: dt.date | None = None,
 ) -> CommitteeMembership:
     """Add a member and grant the scope that comes with it (see ``selectors`` docstring)."""
-    membership = _save(
+    membership = _create(
         CommitteeMembership(
             committee=committee, user=user, role=role, started_on=started_on, ended_on=ended_on
-        )
+        ),
+        actor=actor,
+        action=Action.MEMBERSHIP_ADD,
     )
-    scope_sync_for_user(user=user)
+    scope_sync_for_user(user=user, actor=actor)
     return membership
 
 
@@ -182,13 +224,21 @@ def membership_end(
     membership = CommitteeMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_on is not None and membership.ended_on <= ended_on:
         raise ValidationError(_("This membership has already ended."))
+    before = membership.ended_on
     membership.ended_on = ended_on
     _save(membership, update_fields=["ended_on"])
-    scope_sync_for_user(user=membership.user)
+    audit_record(
+        actor=actor,
+        action=Action.MEMBERSHIP_END,
+        target=membership,
+        changes={"ended_on": [before, ended_on]},
+    )
+    scope_sync_for_user(user=membership.user, actor=actor)
     return membership
 
 
-def scope_sync_for_user(*, user, day: dt.date | None = None) -> None:
+@transaction.atomic
+def scope_sync_for_user(*, user, actor=None, day: dt.date | None = None) -> None:
     """Make the user's guardian grants match their memberships active on ``day``.
 
     Grants: ``access_unit`` on the committee's unit and ``view_committee`` on the committee for
@@ -231,18 +281,42 @@ def scope_sync_for_user(*, user, day: dt.date | None = None) -> None:
     for committee in Committee.objects.filter(pk__in=have_chairs - want_chairs):
         remove_perm("personnel.chair_committee", user, committee)
 
+    granted = {
+        "access_unit": sorted(want_units - have_units),
+        "view_committee": sorted(want_committees - have_committees),
+        "chair_committee": sorted(want_chairs - have_chairs),
+    }
+    revoked = {
+        "access_unit": sorted(have_units - want_units),
+        "view_committee": sorted(have_committees - want_committees),
+        "chair_committee": sorted(have_chairs - want_chairs),
+    }
+    granted = {k: v for k, v in granted.items() if v}
+    revoked = {k: v for k, v in revoked.items() if v}
+    if granted or revoked:
+        audit_record(
+            actor=actor,
+            action=Action.SCOPE_UPDATE,
+            target=user,
+            changes={"granted": [None, granted], "revoked": [None, revoked]},
+        )
+
 
 # --------------------------------------------------------------------------- records
 
 
 @transaction.atomic
 def discipline_record_add(*, actor, cadre: Cadre, **fields) -> DisciplineRecord:
-    return _save(DisciplineRecord(cadre=cadre, **fields))
+    return _create(
+        DisciplineRecord(cadre=cadre, **fields), actor=actor, action=Action.DISCIPLINE_ADD
+    )
 
 
 @transaction.atomic
 def investigation_open(*, actor, cadre: Cadre, **fields) -> InvestigationCase:
-    return _save(InvestigationCase(cadre=cadre, **fields))
+    return _create(
+        InvestigationCase(cadre=cadre, **fields), actor=actor, action=Action.INVESTIGATION_OPEN
+    )
 
 
 @transaction.atomic
@@ -251,24 +325,50 @@ def investigation_close(*, actor, case: InvestigationCase, closed_on: dt.date) -
     if case.closed_on is not None:
         raise ValidationError(_("This case is already closed."))
     case.closed_on = closed_on
-    return _save(case, update_fields=["closed_on"])
+    _save(case, update_fields=["closed_on"])
+    audit_record(
+        actor=actor,
+        action=Action.INVESTIGATION_CLOSE,
+        target=case,
+        changes={"closed_on": [None, closed_on]},
+    )
+    return case
 
 
 @transaction.atomic
 def political_conclusion_add(*, actor, cadre: Cadre, **fields) -> PoliticalStandardConclusion:
-    return _save(PoliticalStandardConclusion(cadre=cadre, **fields))
+    return _create(
+        PoliticalStandardConclusion(cadre=cadre, **fields),
+        actor=actor,
+        action=Action.POLITICAL_CONCLUSION_ADD,
+    )
 
 
 @transaction.atomic
 def evaluation_result_add(*, actor, cadre: Cadre, **fields) -> EvaluationResult:
-    return _save(EvaluationResult(cadre=cadre, **fields))
+    return _create(
+        EvaluationResult(cadre=cadre, **fields), actor=actor, action=Action.EVALUATION_ADD
+    )
 
 
 @transaction.atomic
 def planning_entry_add(*, actor, cadre: Cadre, **fields) -> PlanningEntry:
-    return _save(PlanningEntry(cadre=cadre, **fields))
+    return _create(PlanningEntry(cadre=cadre, **fields), actor=actor, action=Action.PLANNING_ADD)
 
 
 @transaction.atomic
 def training_record_add(*, actor, cadre: Cadre, **fields) -> TrainingRecord:
-    return _save(TrainingRecord(cadre=cadre, **fields))
+    return _create(TrainingRecord(cadre=cadre, **fields), actor=actor, action=Action.TRAINING_ADD)
+
+
+# --------------------------------------------------------------------------- audited reads
+
+
+@transaction.atomic
+def cadre_dossier_open(*, user, pk: int) -> Cadre:
+    """The cadre's full record for ``user`` (404 outside scope); the opening is audited."""
+    from .selectors import cadre_get_for_user
+
+    cadre = cadre_get_for_user(user=user, pk=pk)
+    audit_record(actor=user, action=Action.CADRE_VIEW, target=cadre)
+    return cadre

@@ -2,7 +2,7 @@
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from viewflow.urls import AppMenuMixin, Application, Viewset, route
+from viewflow.urls import Application, AppMenuMixin, Viewset, route
 from viewflow.utils import Icon
 
 from . import views

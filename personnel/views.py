@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import selectors, services
 from .forms import DirectoryFilterForm
 
 PAGE_SIZE = 25
@@ -38,7 +38,7 @@ def cadre_directory(request):
 
 @require_GET
 def cadre_detail(request, pk: int):
-    cadre = selectors.cadre_get_for_user(user=request.user, pk=pk)
+    cadre = services.cadre_dossier_open(user=request.user, pk=pk)
     return render(
         request,
         "personnel/cadre_detail.html",

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "config",
     "personnel",
+    "personnel.audit",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "personnel.audit.context.AuditContextMiddleware",
     "config.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -100,6 +102,8 @@ DATABASES = {
     "default": database_config(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cadreflow"))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "personnel.User"
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -25,3 +25,6 @@ if not env("DATABASE_URL"):
 # Serve static files from the app directories without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A minimal flow for testing workflows.core (tests/workflows/probe); never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.workflows.probe"]  # noqa: F405

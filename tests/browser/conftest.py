@@ -69,3 +69,17 @@ def phone(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(live_server):
+    """Log ``page`` in through the real login form."""
+
+    def _log_in(page, username, password="correct-horse-battery"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.get_by_test_id("login-submit").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return _log_in

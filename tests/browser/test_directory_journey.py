@@ -83,11 +83,8 @@ def test_member_searches_opens_profile_and_switches_language(live_server, page, 
     page.screenshot(path=str(output_dir / "journey-profile-en.png"), full_page=True)
 
 
-def test_directory_works_on_a_phone(live_server, phone, scene, output_dir):
-    phone.goto(f"{live_server.url}/accounts/login/")
-    phone.fill("input[name=username]", "uyvien")
-    phone.fill("input[name=password]", PASSWORD)
-    phone.get_by_test_id("login-submit").click()
+def test_directory_works_on_a_phone(live_server, phone, scene, output_dir, log_in):
+    log_in(phone, "uyvien")
     expect(phone.get_by_role("heading", name="Danh bạ cán bộ")).to_be_visible()
     # No horizontal scrolling on a 390 px wide screen.
     overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -97,12 +94,9 @@ def test_directory_works_on_a_phone(live_server, phone, scene, output_dir):
     phone.screenshot(path=str(output_dir / "phone-profile.png"), full_page=True)
 
 
-def test_out_of_scope_profile_is_a_friendly_404(live_server, page, scene):
+def test_out_of_scope_profile_is_a_friendly_404(live_server, page, scene, log_in):
     outsider = models.Cadre.objects.get(full_name="Nguyễn Thị Ngoài Phạm Vi")
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "uyvien")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    log_in(page, "uyvien")
     expect(page.get_by_role("heading", name="Danh bạ cán bộ")).to_be_visible()
     response = page.goto(f"{live_server.url}/personnel/cadres/{outsider.pk}/")
     assert response.status == 404

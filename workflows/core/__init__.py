@@ -1,0 +1,1 @@
+"""What every procedure shares: audited flow nodes, (to come) rule-sets, meetings and ballots."""
