@@ -67,10 +67,29 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def events_filtered(*, user, filters: EventFilters) -> QuerySet:
     qs = events_for_user(user=user)
+    # Dates also become bounds on `seq` (two index probes): "newest first by seq" then walks
+    # only the range instead of every later event. The bounds hold even if the clock ever ran
+    # backwards: they are the min/max seq of the events inside the dates.
     if filters.date_from:
-        qs = qs.filter(occurred_at__gte=_day_start(filters.date_from))
+        start = _day_start(filters.date_from)
+        qs = qs.filter(occurred_at__gte=start)
+        first = (
+            AuditEvent.objects.filter(occurred_at__gte=start)
+            .order_by("occurred_at")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        qs = qs.filter(seq__gte=first) if first is not None else qs.none()
     if filters.date_to:
-        qs = qs.filter(occurred_at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
+        end = _day_start(filters.date_to + dt.timedelta(days=1))
+        qs = qs.filter(occurred_at__lt=end)
+        last = (
+            AuditEvent.objects.filter(occurred_at__lt=end)
+            .order_by("-occurred_at")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        qs = qs.filter(seq__lte=last) if last is not None else qs.none()
     if filters.procedure:
         qs = qs.filter(procedure=filters.procedure)
     if filters.process_id is not None:
@@ -80,11 +99,12 @@ def events_filtered(*, user, filters: EventFilters) -> QuerySet:
     if filters.cadre_name:
         from personnel.selectors import _unaccent_text
 
-        cadre_ids = (
+        # Materialised, so the planner sees how many cadres match and can walk seq backwards.
+        cadre_ids = list(
             cadres_for_user(user=user)
             .annotate(plain=Unaccent("full_name"))
             .filter(plain__icontains=_unaccent_text(filters.cadre_name))
-            .values("pk")
+            .values_list("pk", flat=True)
         )
         qs = qs.filter(cadre_id__in=cadre_ids)
     if filters.actor:

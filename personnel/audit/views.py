@@ -4,15 +4,20 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import presenters, selectors
 from .actions import Action
 from .export import HEADER, csv_rows
 from .forms import EventFilterForm
 from .services import audit_record
 
 REPORT_LIMIT = 5000
+
+
+def _rows(events):
+    return presenters.rows(events, system_label=_("system"))
 
 
 def _form(request):
@@ -52,6 +57,7 @@ def explorer(request):
         {
             "form": form,
             "events": events,
+            "rows": _rows(events),
             "next_before": events[-1].seq if has_more and events else None,
             "query": _query_without(request, "before"),
         },
@@ -62,14 +68,20 @@ def explorer(request):
 def cadre_history(request, cadre_id: int):
     selectors.require_auditor(user=request.user)
     cadre, events = selectors.cadre_history(user=request.user, cadre_id=cadre_id)
-    return render(request, "audit/history.html", {"cadre": cadre, "events": events})
+    return render(
+        request, "audit/history.html", {"cadre": cadre, "events": events, "rows": _rows(events)}
+    )
 
 
 @require_GET
 def process_timeline(request, process_id: int):
     selectors.require_auditor(user=request.user)
     events = selectors.process_timeline(user=request.user, process_id=process_id)
-    return render(request, "audit/history.html", {"process_id": process_id, "events": events})
+    return render(
+        request,
+        "audit/history.html",
+        {"process_id": process_id, "events": events, "rows": _rows(events)},
+    )
 
 
 def _record_export(request, form, fmt: str) -> None:
@@ -114,6 +126,7 @@ def report(request):
         {
             "form": form,
             "events": events[:REPORT_LIMIT],
+            "rows": _rows(events[:REPORT_LIMIT]),
             "truncated": len(events) > REPORT_LIMIT,
             "limit": REPORT_LIMIT,
             "generated": timezone.localtime(),

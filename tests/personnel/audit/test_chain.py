@@ -246,3 +246,33 @@ def test_audit_checkpoint_command_prints_and_stores_the_head():
     head = AuditEvent.objects.order_by("-seq").first()
     assert head.action == Action.AUDIT_CHECKPOINT
     assert f"#{head.seq} sha256:{head.hash}" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (None, None),
+        ("UPDATE audit_event SET reason = 'x' WHERE seq = 57", (57, "edited")),
+        ("DELETE FROM audit_event WHERE seq = 50", (50, "missing")),  # last of a segment
+        ("DELETE FROM audit_event WHERE seq BETWEEN 49 AND 51", (49, "missing")),
+        ("DELETE FROM audit_event WHERE seq BETWEEN 51 AND 100", (51, "missing")),  # whole one
+        (
+            "UPDATE audit_event SET prev_hash = repeat('c', 64) WHERE seq = 101",
+            (101, "out_of_order"),
+        ),
+    ],
+)
+def test_parallel_segments_find_the_same_first_break(tamper, expected):
+    _record(130)
+    if tamper:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute(tamper)
+            cursor.execute("SET session_replication_role = origin")
+    result = verify_chain(workers=2, segment_size=50)
+    if expected is None:
+        assert result.ok and result.checked == 130 and result.head_seq == 130
+    else:
+        assert (result.problems[0].seq, result.problems[0].kind) == expected
+        assert verify_chain(workers=1).problems[0].seq == expected[0]
