@@ -34,18 +34,25 @@ def _world():
     from tests.factories import CadreFactory, CommitteeFactory, OrgUnitFactory, UserFactory
 
     models.CommitteeMembership.objects.all().delete()
-    province = OrgUnitFactory(name="Tỉnh Bench", code=f"bench-{time.time_ns()}",
-                              kind="province_party", management_level="province")
+    province = OrgUnitFactory(
+        name="Tỉnh Bench",
+        code=f"bench-{time.time_ns()}",
+        kind="province_party",
+        management_level="province",
+    )
     districts = [OrgUnitFactory(parent=province) for _ in range(8)]
     units = [province, *districts]
     cadres = models.Cadre.objects.bulk_create(
-        [CadreFactory.build(unit=random.choice(units), full_name=f"Nguyễn Văn Bench {i}")
-         for i in range(2000)]
+        [
+            CadreFactory.build(unit=random.choice(units), full_name=f"Nguyễn Văn Bench {i}")
+            for i in range(2000)
+        ]
     )
     inspection = CommitteeFactory(unit=province, kind="inspection")
     auditor = UserFactory(username=f"bench-auditor-{time.time_ns()}")
-    services.membership_add(actor=None, committee=inspection, user=auditor,
-                            started_on=dt.date(2025, 1, 1))
+    services.membership_add(
+        actor=None, committee=inspection, user=auditor, started_on=dt.date(2025, 1, 1)
+    )
     return units, cadres, auditor
 
 
@@ -81,8 +88,16 @@ def load_events(total: int, units, cadres, actor) -> float:
 
     rng = random.Random(7)
     actions = [a.value for a in Action]
-    reasons = ["", "", "", "Bổ sung theo CCCD", "Theo kết luận của UBKT", "Điều chỉnh quy hoạch",
-               "Kiện toàn Ban Thường vụ", "Sai sót nhập liệu"]
+    reasons = [
+        "",
+        "",
+        "",
+        "Bổ sung theo CCCD",
+        "Theo kết luận của UBKT",
+        "Điều chỉnh quy hoạch",
+        "Kiện toàn Ban Thường vụ",
+        "Sai sót nhập liệu",
+    ]
     start = timezone.now() - dt.timedelta(days=365 * 3)
     step = dt.timedelta(days=365 * 3) / total
     prev = GENESIS
@@ -116,8 +131,10 @@ def load_events(total: int, units, cadres, actor) -> float:
             }
             values["hash"] = prev = event_hash(values)
             row = [
-                "\\N" if values[name] is None
-                else values[name] if name == "occurred_at"
+                "\\N"
+                if values[name] is None
+                else values[name]
+                if name == "occurred_at"
                 else _cell(name, values[name])
                 for name in columns
             ]
@@ -147,8 +164,11 @@ def bench_verify() -> dict:
     result = verify_chain()
     elapsed = time.perf_counter() - started
     assert result.ok, result.problems
-    return {"events": result.checked, "seconds": round(elapsed, 2),
-            "events_per_second": round(result.checked / elapsed)}
+    return {
+        "events": result.checked,
+        "seconds": round(elapsed, 2),
+        "events_per_second": round(result.checked / elapsed),
+    }
 
 
 def bench_explorer(auditor, cadres, rounds: int = 40) -> dict:
@@ -182,8 +202,11 @@ def bench_explorer(auditor, cadres, rounds: int = 40) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database of the last run (skip recording and loading)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of the last run (skip recording and loading)",
+    )
     args = parser.parse_args(argv)
     setup(fresh=not args.reuse)
     from django.db import connection
@@ -203,15 +226,21 @@ def main(argv=None) -> int:
         load_seconds = load_events(args.events, units, cadres, auditor)
     verify = bench_verify()
     explorer = bench_explorer(auditor, cadres)
-    path = write("audit", {
-        "events_loaded": args.events,
-        "load_seconds": load_seconds and round(load_seconds, 1),
-        "recording": recording,
-        "verify": verify,
-        "explorer_filtered_page": explorer,
-        "targets": {"recording_median_ms": 2, "verify_events_per_second": 50_000,
-                    "explorer_p95_ms": 200},
-    })
+    path = write(
+        "audit",
+        {
+            "events_loaded": args.events,
+            "load_seconds": load_seconds and round(load_seconds, 1),
+            "recording": recording,
+            "verify": verify,
+            "explorer_filtered_page": explorer,
+            "targets": {
+                "recording_median_ms": 2,
+                "verify_events_per_second": 50_000,
+                "explorer_p95_ms": 200,
+            },
+        },
+    )
     print(path.read_text())
     return 0
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "config",
     "personnel",
     "personnel.audit",
+    "workflows.core",
 ]
 
 MIDDLEWARE = [

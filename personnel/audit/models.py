@@ -14,8 +14,6 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .actions import Action
-
 
 def append_only() -> list:
     """Triggers that refuse UPDATE, DELETE and TRUNCATE: no code path can rewrite the table."""
@@ -46,7 +44,9 @@ class AuditEvent(models.Model):
     actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
     actor_committee_id = models.BigIntegerField(_("acting for committee"), null=True, blank=True)
     actor_role = models.CharField(_("capacity"), max_length=30, blank=True)
-    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    # The vocabulary is `Action`; not declared as field choices so that adding an action needs
+    # no migration (audit_record only accepts Action values).
+    action = models.CharField(_("action"), max_length=40)
     target_type = models.CharField(_("target type"), max_length=60)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     procedure = models.CharField(_("procedure"), max_length=30, blank=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
-from django.db import connection, connections
+from django.db import connection
 
 from .canonical import FIELDS, GENESIS, event_hash
 
@@ -135,9 +135,7 @@ def verify_chain(
     workers = workers or (os.cpu_count() or 1)
     parallel = workers > 1 and (count >= PARALLEL_THRESHOLD or segment_size < SEGMENT_SIZE)
     bounds = [(start, min(start + segment_size, head)) for start in range(0, head, segment_size)]
-    segments = (
-        _run_parallel(bounds, workers) if parallel else (_verify_segment(*b) for b in bounds)
-    )
+    segments = _run_parallel(bounds, workers) if parallel else (_verify_segment(*b) for b in bounds)
 
     prev_seq, prev_hash = 0, GENESIS
     for segment in segments:
@@ -175,17 +173,25 @@ def _check_link(segment: Segment, prev_seq: int, prev_hash: str) -> Problem | No
     return None
 
 
+def _init_worker(database: dict) -> None:
+    """A fresh interpreter (spawn): set Django up on the same database as the parent."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DATABASES["default"].update(database)
+
+
 def _run_parallel(bounds, workers: int):
     import multiprocessing
 
-    # Forked workers open their own connections: the parent's connections and its psycopg pool
-    # (whose sockets a child would otherwise inherit and share) are closed first.
-    for conn in connections.all(initialized_only=True):
-        conn.close()
-        if hasattr(conn, "close_pool"):
-            conn.close_pool()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
+    # Spawned, not forked: a forked child would inherit the parent's pooled sockets and pool
+    # threads. Workers get the connection settings the parent is using (tests included).
+    database = {
+        key: connection.settings_dict[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+    }
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(database,)) as pool:
         yield from pool.imap(_segment_worker, bounds)
 
 

@@ -1,0 +1,96 @@
+"""Reading rule-set parameters, and the shape each parameter's value must have."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .models import Denominator, MeetingKind, ParameterKey, RuleSet
+
+_DENOMINATORS = {d.value for d in Denominator}
+_MEETINGS = {k.value for k in MeetingKind}
+
+
+def _fraction(value) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"numerator", "denominator"}
+        and all(isinstance(v, int) and v > 0 for v in value.values())
+        and value["numerator"] <= value["denominator"]
+    )
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+SHAPES = {
+    ParameterKey.QUORUM: _fraction,
+    ParameterKey.NOMINATION_DENOMINATOR: lambda v: v in _DENOMINATORS,
+    ParameterKey.APPROVAL_DENOMINATOR: lambda v: v in _DENOMINATORS,
+    ParameterKey.CONFIDENCE_DENOMINATOR: lambda v: v in _DENOMINATORS,
+    ParameterKey.TIE_RULE: lambda v: v in {"head_decides"},
+    ParameterKey.CARRY_FORWARD: _positive_int,
+    ParameterKey.SEALED_MEETINGS: lambda v: isinstance(v, list) and set(v) <= _MEETINGS,
+    ParameterKey.CONFIDENCE_LOW_BARS: lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"not_considered", "dismissal"}
+        and all(_fraction(x) for x in v.values())
+    ),
+    ParameterKey.DISCIPLINE_COOLING_OFF: lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"reprimand", "warning", "removal"}
+        and all(_positive_int(x) for x in v.values())
+    ),
+    ParameterKey.FULL_TERM_YEARS: _positive_int,
+    ParameterKey.MIN_YEARS_IN_POST: _positive_int,
+    ParameterKey.POLITICAL_STANDARD_VALIDITY: _positive_int,
+    ParameterKey.APPOINTMENT_DEADLINE: _positive_int,
+    ParameterKey.REAPPOINTMENT_NOTICE: lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"days", "working_days"}
+        and _positive_int(v["days"])
+        and isinstance(v["working_days"], bool)
+    ),
+    ParameterKey.PLANNING_CAPS: lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"per_position", "per_cadre"}
+        and all(_positive_int(x) for x in v.values())
+    ),
+    ParameterKey.EXCELLENT_QUOTA: lambda v: _positive_int(v) and v <= 100,
+    ParameterKey.ROTATION_MIN_SERVICE: _positive_int,
+    ParameterKey.ROTATION_MIN_DURATION: _positive_int,
+}
+
+
+def validate(key: str, value: Any) -> None:
+    check = SHAPES.get(ParameterKey(key))
+    if check is None or not check(value):
+        raise ValidationError(
+            _("%(value)s is not a valid value for %(key)s.") % {"value": value, "key": key}
+        )
+
+
+def parameters(ruleset: RuleSet) -> dict[str, Any]:
+    cached = getattr(ruleset, "_parameters", None)
+    if cached is None:
+        cached = {p.key: p.value for p in ruleset.parameters.all()}
+        ruleset._parameters = cached
+    return cached
+
+
+def get(ruleset: RuleSet, key: ParameterKey) -> Any:
+    try:
+        return parameters(ruleset)[key.value]
+    except KeyError:
+        raise ValidationError(
+            _("The rule-set %(ruleset)s has no value for %(key)s.")
+            % {"ruleset": ruleset, "key": key.label}
+        ) from None
+
+
+def fraction(ruleset: RuleSet, key: ParameterKey) -> tuple[int, int]:
+    value = get(ruleset, key)
+    return value["numerator"], value["denominator"]
