@@ -199,6 +199,15 @@ def bench_explorer(auditor, cadres, rounds: int = 40) -> dict:
     return out
 
 
+def _previous() -> dict:
+    import json
+
+    from bench._setup import RESULTS
+
+    path = RESULTS / "audit.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -217,7 +226,9 @@ def main(argv=None) -> int:
     if args.reuse and AuditEvent.objects.count() >= args.events:
         cadres = list(Cadre.objects.filter(full_name__startswith="Nguyễn Văn Bench"))
         auditor = User.objects.filter(username__startswith="bench-auditor").latest("pk")
-        recording, load_seconds = None, None
+        # Keep the recording figures of the last full run.
+        previous = _previous()
+        recording, load_seconds = previous.get("recording"), previous.get("load_seconds")
     else:
         _reset_audit_tables(connection)
         units, cadres, auditor = _world()

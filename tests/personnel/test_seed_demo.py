@@ -60,6 +60,15 @@ def test_seed_demo_builds_the_province_once(settings):
     call_command("seed_demo", verbosity=0)  # idempotent
     assert counts == {m: m.objects.count() for m in counts}
 
+    from workflows.core.models import Ballot, Meeting
+
+    call_command("seed_demo_meetings", verbosity=0)
+    call_command("seed_demo_meetings", verbosity=0)
+    meeting = Meeting.objects.get()
+    assert meeting.chair.username == "chutich"
+    assert meeting.summons.count() == meeting.body.memberships.count()
+    assert Ballot.objects.get(meeting=meeting).candidates.count() >= 1
+
 
 def test_seed_demo_refuses_outside_demo_mode(settings):
     settings.CADREFLOW_DEMO_MODE = False

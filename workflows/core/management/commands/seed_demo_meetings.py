@@ -1,0 +1,61 @@
+"""``manage.py seed_demo_meetings``: a demo meeting of the province standing committee, called by
+the organisation board and chaired by the demo chair, with a prepared nomination ballot.
+Run after ``seed_demo``; idempotent; demo mode only."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from personnel.models import Cadre, Committee, CommitteeKind, User
+from workflows.core import services
+from workflows.core.models import BallotKind, BallotMode, Meeting, MeetingKind, RuleSet
+
+TITLE = "Hội nghị Ban Thường vụ Tỉnh ủy — giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy"
+
+
+class Command(BaseCommand):
+    help = "Create the demo meeting and ballot (after seed_demo; demo mode only)."
+
+    def handle(self, *args, **options):
+        if getattr(settings, "CADREFLOW_DEMO_MODE", False) is not True:
+            raise CommandError("seed_demo_meetings runs only with CADREFLOW_DEMO_MODE = True.")
+        if Meeting.objects.filter(title=TITLE).exists():
+            return
+        try:
+            chair = User.objects.get(username="chutich")
+            staff = User.objects.get(username="tochuc")
+            body = Committee.objects.get(
+                name="Ban Thường vụ Tỉnh ủy", kind=CommitteeKind.STANDING
+            )
+        except (User.DoesNotExist, Committee.DoesNotExist) as missing:
+            raise CommandError("Run seed_demo first.") from missing
+        board = Committee.objects.filter(unit=body.unit, kind=CommitteeKind.ORGANISATION_BOARD)
+        candidates = list(
+            Cadre.objects.filter(unit__in=board.values("unit"), user__isnull=True)
+            .order_by("-political_theory_level", "full_name")[:3]
+        )
+        with transaction.atomic():
+            meeting = services.meeting_create(
+                actor=staff,
+                title=TITLE,
+                kind=MeetingKind.STANDING_COMMITTEE,
+                unit=body.unit,
+                body=body,
+                competent_body=body,
+                ruleset=RuleSet.objects.get(code="qd377-2025", version=1),
+                chair=chair,
+                scheduled_at=timezone.now() + dt.timedelta(days=1),
+            )
+            services.ballot_create(
+                actor=staff,
+                meeting=meeting,
+                kind=BallotKind.NOMINATION,
+                mode=BallotMode.ELECTRONIC,
+                title="Giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy",
+                cadres=candidates,
+            )
+        if options["verbosity"] >= 1:
+            self.stdout.write(f"Demo meeting created: {meeting}")
