@@ -70,6 +70,7 @@ def run(host: str, port: int) -> int:
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo_meetings", verbosity=0)
     import uvicorn
+
     from personnel.demo import DEMO_PASSWORD, demo_logins
 
     url = f"http://{host}:{port}/"

@@ -9,12 +9,13 @@ from viewflow.urls import Site
 
 from personnel.audit.urls import AuditApplication
 from personnel.urls import PersonnelApplication
+from workflows.core.urls import MeetingsApplication
 
 from . import views
 
 site = Site(
     title=_("Cadreflow"),
-    viewsets=[PersonnelApplication(), AuditApplication()],
+    viewsets=[PersonnelApplication(), AuditApplication(), MeetingsApplication()],
     primary_color="#8b1a1a",
     secondary_color="#c9a227",
 )

@@ -155,3 +155,32 @@ def test_user_without_any_scope_sees_empty_pages(client, world):
     assert world["theirs"].full_name not in page
     assert client.get(f"/personnel/cadres/{world['in_scope']['pk']}/").status_code == 404
     assert models.Cadre.objects.count() == 2
+
+
+def test_every_meeting_url_is_404_for_someone_outside_it(client, world, district_b):
+    """Walk every meetings URL that takes a meeting or ballot id, GET and POST, as a member of
+    another district: all must look nonexistent."""
+    from tests.workflows import ballot_kit as kit
+
+    body = kit.body_with_members(district_b, 3)
+    meeting = kit.call_meeting(
+        actor=body.chair, unit=district_b, chair=body.chair, body=body.committee
+    )
+    kit.in_session(meeting, chair=body.chair, present=body.members)
+    ballot = kit.open_ballot(
+        meeting, actor=body.chair, chair=body.chair, candidates=[world["theirs"]]
+    )
+    client.force_login(world["user"])
+    walked = set()
+    for name, path in _all_urls({"meeting_id": meeting.pk, "ballot_id": ballot.pk}):
+        if path is None or not (name or "").startswith("meetings:"):
+            continue
+        if "<" in path or not any(str(i) in path for i in (meeting.pk, ballot.pk)):
+            continue
+        walked.add(name)
+        # 405 answers a method the page never takes, before any lookup: it reveals nothing.
+        codes = {client.get(path).status_code, client.post(path, {}).status_code}
+        assert codes <= {404, 405} and 404 in codes, (name, path, codes)
+    assert len(walked) >= 12, walked
+    ballot.refresh_from_db()
+    assert ballot.participations.count() == 0

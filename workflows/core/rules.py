@@ -13,17 +13,17 @@ _DENOMINATORS = {d.value for d in Denominator}
 _MEETINGS = {k.value for k in MeetingKind}
 
 
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _fraction(value) -> bool:
     return (
         isinstance(value, dict)
         and set(value) == {"numerator", "denominator"}
-        and all(isinstance(v, int) and v > 0 for v in value.values())
+        and all(_positive_int(v) for v in value.values())
         and value["numerator"] <= value["denominator"]
     )
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 SHAPES = {
@@ -33,7 +33,9 @@ SHAPES = {
     ParameterKey.CONFIDENCE_DENOMINATOR: lambda v: v in _DENOMINATORS,
     ParameterKey.TIE_RULE: lambda v: v in {"head_decides"},
     ParameterKey.CARRY_FORWARD: _positive_int,
-    ParameterKey.SEALED_MEETINGS: lambda v: isinstance(v, list) and set(v) <= _MEETINGS,
+    ParameterKey.SEALED_MEETINGS: lambda v: (
+        isinstance(v, list) and all(isinstance(x, str) for x in v) and set(v) <= _MEETINGS
+    ),
     ParameterKey.CONFIDENCE_LOW_BARS: lambda v: (
         isinstance(v, dict)
         and set(v) == {"not_considered", "dismissal"}
@@ -66,7 +68,7 @@ SHAPES = {
 
 
 def validate(key: str, value: Any) -> None:
-    check = SHAPES.get(ParameterKey(key))
+    check = SHAPES.get(key) if key in ParameterKey.values else None
     if check is None or not check(value):
         raise ValidationError(
             _("%(value)s is not a valid value for %(key)s.") % {"value": value, "key": key}

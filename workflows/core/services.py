@@ -39,6 +39,7 @@ from .models import (
     BallotStatus,
     Candidate,
     Choice,
+    Denominator,
     Mark,
     Meeting,
     MeetingStatus,
@@ -279,6 +280,42 @@ def meeting_record_attendance(
     return meeting
 
 
+@transaction.atomic
+def meeting_summons_set(
+    *, actor, meeting: Meeting, user_id: int, votes: bool, excluded: bool, reason: str = ""
+) -> Summons:
+    """Mark a summoned person as an adviser who does not vote (M9), or as excluded from the
+    count (summoned-minus-exclusions rule). Chair only, and not while a ballot is open."""
+    meeting = _locked(meeting)
+    _require_chair(actor, meeting)
+    if meeting.status == MeetingStatus.CLOSED:
+        raise Conflict(_("The meeting is closed."))
+    if meeting.ballots.filter(status__in=[BallotStatus.OPEN, BallotStatus.COUNTED]).exists():
+        raise Conflict(_("Attendance cannot change while a ballot is open."))
+    summons = meeting.summons.filter(user_id=user_id).first()
+    if summons is None:
+        raise Invalid(_("This person was not summoned to the meeting."))
+    if excluded and not reason.strip():
+        raise Invalid(_("Give the reason for the exclusion."))
+    before = {"votes": summons.votes, "excluded": summons.excluded}
+    summons.votes, summons.excluded = votes, excluded
+    summons.save(update_fields=["votes", "excluded"])
+    audit_record(
+        actor=actor,
+        action=Action.MEETING_ATTENDANCE,
+        target=meeting,
+        unit=meeting.unit_id,
+        procedure=PROCEDURE,
+        changes={
+            f"{user_id}.{k}": [before[k], v]
+            for k, v in {"votes": votes, "excluded": excluded}.items()
+            if before[k] != v
+        },
+        reason=reason.strip(),
+    )
+    return summons
+
+
 @dataclass(frozen=True)
 class Quorum:
     summoned: int
@@ -375,6 +412,8 @@ def ballot_create(
         raise Invalid(_("An approval ballot needs a candidate or a motion."))
     if kind in (BallotKind.NOMINATION, BallotKind.CONFIDENCE) and not cadres:
         raise Invalid(_("List at least one candidate."))
+    if kind != BallotKind.APPROVAL and motion.strip():
+        raise Invalid(_("A motion is put only to an approval ballot."))
     if len(set(c.pk for c in cadres)) != len(cadres):
         raise Invalid(_("A candidate is listed twice."))
     in_scope = set(
@@ -385,6 +424,14 @@ def ballot_create(
     if len(in_scope) != len(cadres):
         raise Invalid(_("A candidate is outside your scope."))
     sealed = meeting.kind in rules.get(meeting.ruleset, ParameterKey.SEALED_MEETINGS)
+    denominator = rules.get(meeting.ruleset, _DENOMINATOR_KEY[BallotKind(kind)])
+    if denominator == Denominator.COLLECTIVE_TOTAL and meeting.body_id is None:
+        raise Invalid(
+            _(
+                "This vote counts the collective's total membership, which an ad-hoc roster "
+                "does not have: call the meeting for the collective."
+            )
+        )
     ballot = Ballot(
         meeting=meeting,
         kind=kind,
@@ -392,13 +439,17 @@ def ballot_create(
         title=title,
         seats=seats,
         sealed=sealed,
-        denominator=rules.get(meeting.ruleset, _DENOMINATOR_KEY[BallotKind(kind)]),
+        denominator=denominator,
     )
     ballot.full_clean()
     ballot.save()
     Candidate.objects.bulk_create(
         [Candidate(ballot=ballot, cadre=c, order=i) for i, c in enumerate(cadres)]
-        + ([Candidate(ballot=ballot, label=motion.strip(), order=len(cadres))] if motion else [])
+        + (
+            [Candidate(ballot=ballot, label=motion.strip(), order=len(cadres))]
+            if motion.strip()
+            else []
+        )
     )
     audit_record(
         actor=actor,
@@ -471,8 +522,10 @@ def _validate_paper(ballot: Ballot, marks: Sequence[PaperMark], actor) -> list[P
             raise Invalid(_("Name one person for each post (or abstain)."))
         if any(m.choice not in (Choice.NOMINATE, Choice.ABSTAIN) for m in marks):
             raise Invalid(_("A nomination paper only names people."))
+        # A listed candidate written in by name is still that candidate.
+        listed = {c.cadre_id: pk for pk, c in candidates.items() if c.cadre_id}
         named = [
-            m.candidate_id or ("w", m.write_in_cadre_id)
+            m.candidate_id or listed.get(m.write_in_cadre_id, ("w", m.write_in_cadre_id))
             for m in marks
             if m.choice == Choice.NOMINATE
         ]
@@ -480,6 +533,8 @@ def _validate_paper(ballot: Ballot, marks: Sequence[PaperMark], actor) -> list[P
             raise Invalid(_("The same person is named twice."))
         for m in marks:
             if m.choice == Choice.ABSTAIN:
+                if m.candidate_id is not None or m.write_in_cadre_id is not None:
+                    raise Invalid(_("An abstention names nobody."))
                 continue
             if m.candidate_id is not None and m.candidate_id not in candidates:
                 raise Invalid(_("This candidate is not on the ballot."))
@@ -668,6 +723,9 @@ def _shuffle_secret_rows(ballot: Ballot) -> None:
     Participation.objects.filter(ballot=ballot).delete()
     Mark.objects.bulk_create(Mark(ballot=ballot, candidate_id=c, choice=x) for c, x in marks)
     Participation.objects.bulk_create(Participation(ballot=ballot, user_id=u) for u in people)
+    # A written-in candidate was inserted by the first voter who named them: rewrite the row
+    # too, or its transaction id would still point at that voter's "cast" audit event.
+    Candidate.objects.filter(ballot=ballot, written_in=True).update(written_in=True)
 
 
 @transaction.atomic
@@ -739,7 +797,11 @@ def ballot_paper_enter(*, actor, ballot: Ballot, counts: PaperCounts) -> Ballot:
             % {"present": present}
         )
     candidate_ids = set(ballot.candidates.values_list("pk", flat=True))
-    if any(cid not in candidate_ids for cid, _choice in counts.per_candidate):
+    # (None, "abstain") counts blank papers; every other count names a candidate.
+    if any(
+        cid not in candidate_ids and not (cid is None and choice == Choice.ABSTAIN)
+        for cid, choice in counts.per_candidate
+    ):
         raise Invalid(_("A count names a candidate who is not on the ballot."))
     if any(n < 0 for n in counts.per_candidate.values()):
         raise Invalid(_("Counts cannot be negative."))
@@ -852,6 +914,8 @@ def can_see_results(*, user, ballot: Ballot) -> bool:
     meeting = ballot.meeting
     if is_org_board_for(user, meeting.unit) or is_competent_member(user, meeting):
         return True
+    if user.pk == meeting.chair_id and ballot.outcome.get("needs_head_decision"):
+        return True  # the head must see a tie to decide it (I-3), sealed or not
     if ballot.sealed:
         return False
     return meeting.summons.filter(user=user).exists()

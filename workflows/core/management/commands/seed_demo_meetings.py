@@ -27,15 +27,14 @@ class Command(BaseCommand):
         try:
             chair = User.objects.get(username="chutich")
             staff = User.objects.get(username="tochuc")
-            body = Committee.objects.get(
-                name="Ban Thường vụ Tỉnh ủy", kind=CommitteeKind.STANDING
-            )
+            body = Committee.objects.get(name="Ban Thường vụ Tỉnh ủy", kind=CommitteeKind.STANDING)
         except (User.DoesNotExist, Committee.DoesNotExist) as missing:
             raise CommandError("Run seed_demo first.") from missing
         board = Committee.objects.filter(unit=body.unit, kind=CommitteeKind.ORGANISATION_BOARD)
         candidates = list(
-            Cadre.objects.filter(unit__in=board.values("unit"), user__isnull=True)
-            .order_by("-political_theory_level", "full_name")[:3]
+            Cadre.objects.filter(unit__in=board.values("unit"), user__isnull=True).order_by(
+                "-political_theory_level", "full_name"
+            )[:3]
         )
         with transaction.atomic():
             meeting = services.meeting_create(

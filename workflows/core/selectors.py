@@ -1,0 +1,130 @@
+"""Reads of meetings and ballots, scoped to what the asking user may see.
+
+A meeting is visible to its chair, to everyone summoned to it, to organisation-board staff whose
+scope covers the meeting's unit, to active members of its competent body, and to superusers.
+Everyone else gets ``Http404`` (deny by default: outside your reach looks nonexistent).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from personnel.models import Cadre, CommitteeKind, CommitteeMembership
+from personnel.selectors import active_on, cadres_for_user
+
+from .errors import Conflict, Forbidden, Refused
+from .models import Attendance, Ballot, BallotMode, BallotStatus, Meeting, Participation, Summons
+
+
+def _org_board_paths(user) -> list[str]:
+    return list(
+        CommitteeMembership.objects.filter(
+            active_on(timezone.localdate()),
+            user=user,
+            committee__kind=CommitteeKind.ORGANISATION_BOARD,
+        ).values_list("committee__unit__path", flat=True)
+    )
+
+
+def meetings_for_user(*, user) -> QuerySet[Meeting]:
+    """Every meeting the user may see (the rules in the module docstring)."""
+    if not user.is_authenticated or not user.is_active:
+        return Meeting.objects.none()
+    meetings = Meeting.objects.select_related("unit", "body", "competent_body", "ruleset", "chair")
+    if user.is_superuser:
+        return meetings
+    reach = Q(chair=user)
+    reach |= Q(Exists(Summons.objects.filter(meeting=OuterRef("pk"), user=user)))
+    reach |= Q(
+        Exists(
+            CommitteeMembership.objects.filter(
+                active_on(timezone.localdate()),
+                committee=OuterRef("competent_body"),
+                user=user,
+            )
+        )
+    )
+    for path in _org_board_paths(user):
+        reach |= Q(unit__path__startswith=path)
+    return meetings.filter(reach)
+
+
+def meeting_get_for_user(*, user, pk) -> Meeting:
+    try:
+        return meetings_for_user(user=user).get(pk=pk)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def ballot_get_for_user(*, user, pk) -> Ballot:
+    """A ballot of a meeting the user may see; 404 otherwise."""
+    try:
+        return (
+            Ballot.objects.select_related(
+                "meeting",
+                "meeting__unit",
+                "meeting__body",
+                "meeting__competent_body",
+                "meeting__ruleset",
+                "meeting__chair",
+                "entered_by",
+                "confirmed_by",
+            )
+            .filter(meeting__in=meetings_for_user(user=user).values("pk"))
+            .get(pk=pk)
+        )
+    except (Ballot.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def summons_of(*, user, meeting: Meeting) -> Summons | None:
+    if not user.is_authenticated:
+        return None
+    return meeting.summons.filter(user=user).first()
+
+
+def has_voted(*, user, ballot: Ballot) -> bool:
+    """Whether the user has cast a ballot (never what): a voter may know this of themself."""
+    return Participation.objects.filter(ballot=ballot, user=user).exists()
+
+
+def vote_refusal(*, user, ballot: Ballot) -> Refused | None:
+    """Why the user cannot vote in ``ballot`` now, before showing them a ballot paper.
+
+    Mirrors the checks ``services.ballot_cast`` makes (with its messages), so that nobody fills a
+    paper that will be refused; the service stays the authority when the paper is posted.
+    """
+    if ballot.status != BallotStatus.OPEN or ballot.mode != BallotMode.ELECTRONIC:
+        return Conflict(_("This ballot is not open for electronic voting."))
+    summons = summons_of(user=user, meeting=ballot.meeting)
+    if summons is None or not summons.votes:
+        return Forbidden(_("You were not summoned to vote at this meeting."))
+    if summons.attendance != Attendance.PRESENT or summons.excluded:
+        return Forbidden(_("Only members recorded as present can vote."))
+    if has_voted(user=user, ballot=ballot):
+        return Conflict(_("You have already voted in this ballot."))
+    return None
+
+
+def candidate_cadres(*, user, meeting: Meeting) -> QuerySet[Cadre]:
+    """Cadres the user may put on a ballot of ``meeting``: in scope and in the meeting's unit
+    subtree (the service checks the scope again)."""
+    return (
+        cadres_for_user(user=user)
+        .filter(unit__path__startswith=meeting.unit.path)
+        .select_related("unit")
+        .order_by("full_name", "pk")
+    )
+
+
+def write_in_cadres(*, user, ballot: Ballot) -> QuerySet[Cadre]:
+    """Cadres a voter may name instead of the listed candidates."""
+    listed = ballot.candidates.filter(cadre__isnull=False).values("cadre_id")
+    return candidate_cadres(user=user, meeting=ballot.meeting).exclude(pk__in=listed)
+
+
+def counting_group(*, meeting: Meeting) -> QuerySet[Summons]:
+    return meeting.summons.filter(counts_votes=True).select_related("user")
