@@ -173,25 +173,35 @@ def _check_link(segment: Segment, prev_seq: int, prev_hash: str) -> Problem | No
     return None
 
 
-def _init_worker(database: dict) -> None:
-    """A fresh interpreter (spawn): set Django up on the same database as the parent."""
-    import django
-    from django.conf import settings
+_INHERITED: list = []
 
-    django.setup()
-    settings.DATABASES["default"].update(database)
+
+def _init_worker() -> None:
+    """In a forked worker: forget (never close, never use) the parent's connections and pool.
+
+    Their sockets are shared with the parent; closing or using them from here would corrupt
+    the parent's session. They are kept referenced so garbage collection does not close them
+    (forked workers end with os._exit). The worker then opens connections of its own.
+    """
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    _INHERITED.append(dict(DatabaseWrapper._connection_pools))
+    DatabaseWrapper._connection_pools.clear()
+    for conn in connections.all(initialized_only=True):
+        _INHERITED.append(conn.connection)
+        conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.needs_rollback = False
 
 
 def _run_parallel(bounds, workers: int):
     import multiprocessing
 
-    # Spawned, not forked: a forked child would inherit the parent's pooled sockets and pool
-    # threads. Workers get the connection settings the parent is using (tests included).
-    database = {
-        key: connection.settings_dict[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")
-    }
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(database,)) as pool:
+    # Forked (cheap: Django is already set up); each worker opens its own connection.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker) as pool:
         yield from pool.imap(_segment_worker, bounds)
 
 
