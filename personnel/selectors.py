@@ -12,6 +12,7 @@ Scope (deny by default):
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,6 +30,7 @@ from .models import (
     CommitteeMembership,
     MembershipRole,
     OrgUnit,
+    PlanningEntry,
     Position,
     PositionHolding,
 )
@@ -203,7 +205,7 @@ def cadre_directory(*, user: UserLike, filters: DirectoryFilters) -> QuerySet:
     qs = cadres_for_user(user=user).select_related("unit")
     if filters.query:
         qs = qs.annotate(plain_name=Unaccent("full_name")).filter(
-            Q(plain_name__icontains=_unaccent_text(filters.query))
+            Q(plain_name__icontains=unaccent_text(filters.query))
         )
     if filters.unit is not None:
         qs = qs.filter(unit__path__startswith=filters.unit.path)
@@ -227,10 +229,8 @@ def cadre_directory(*, user: UserLike, filters: DirectoryFilters) -> QuerySet:
     return qs.prefetch_related(Prefetch("holdings", queryset=current, to_attr="current_holdings"))
 
 
-def _unaccent_text(text: str) -> str:
+def unaccent_text(text: str) -> str:
     """Strip Vietnamese diacritics in Python, matching PostgreSQL's ``unaccent``."""
-    import unicodedata
-
     text = text.strip().replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
@@ -251,19 +251,16 @@ def cadre_get_for_user(*, user: UserLike, pk: int) -> Cadre:
                 "investigations",
                 "political_conclusions",
                 "evaluations",
-                Prefetch("planning_entries", queryset=_planning_qs()),
+                Prefetch(
+                    "planning_entries",
+                    queryset=PlanningEntry.objects.select_related("position", "position__unit"),
+                ),
                 "trainings",
             )
             .get(pk=pk)
         )
     except Cadre.DoesNotExist:
         raise Http404 from None
-
-
-def _planning_qs() -> QuerySet:
-    from .models import PlanningEntry
-
-    return PlanningEntry.objects.select_related("position", "position__unit")
 
 
 def committee_get_for_user(*, user: UserLike, pk: int) -> Committee:

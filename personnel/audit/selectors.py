@@ -13,6 +13,7 @@ from personnel.selectors import (
     Role,
     cadres_for_user,
     committees_for_user,
+    unaccent_text,
     units_for_user,
     user_roles,
 )
@@ -97,13 +98,11 @@ def events_filtered(*, user, filters: EventFilters) -> QuerySet:
     if filters.cadre_id is not None:
         qs = qs.filter(cadre_id=filters.cadre_id)
     if filters.cadre_name:
-        from personnel.selectors import _unaccent_text
-
         # Materialised, so the planner sees how many cadres match and can walk seq backwards.
         cadre_ids = list(
             cadres_for_user(user=user)
             .annotate(plain=Unaccent("full_name"))
-            .filter(plain__icontains=_unaccent_text(filters.cadre_name))
+            .filter(plain__icontains=unaccent_text(filters.cadre_name))
             .values_list("pk", flat=True)
         )
         qs = qs.filter(cadre_id__in=cadre_ids)

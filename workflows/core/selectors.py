@@ -19,7 +19,8 @@ from .errors import Conflict, Forbidden, Refused
 from .models import Attendance, Ballot, BallotMode, BallotStatus, Meeting, Participation, Summons
 
 
-def _org_board_paths(user) -> list[str]:
+def org_board_paths(user) -> list[str]:
+    """Paths of the units whose organisation board ``user`` is an active member of."""
     return list(
         CommitteeMembership.objects.filter(
             active_on(timezone.localdate()),
@@ -47,7 +48,7 @@ def meetings_for_user(*, user) -> QuerySet[Meeting]:
             )
         )
     )
-    for path in _org_board_paths(user):
+    for path in org_board_paths(user):
         reach |= Q(unit__path__startswith=path)
     return meetings.filter(reach)
 
@@ -91,22 +92,26 @@ def has_voted(*, user, ballot: Ballot) -> bool:
     return Participation.objects.filter(ballot=ballot, user=user).exists()
 
 
-def vote_refusal(*, user, ballot: Ballot) -> Refused | None:
-    """Why the user cannot vote in ``ballot`` now, before showing them a ballot paper.
-
-    Mirrors the checks ``services.ballot_cast`` makes (with its messages), so that nobody fills a
-    paper that will be refused; the service stays the authority when the paper is posted.
-    """
-    if ballot.status != BallotStatus.OPEN or ballot.mode != BallotMode.ELECTRONIC:
+def cast_refusal(*, user, ballot: Ballot, status: str | None = None) -> Refused | None:
+    """Why ``user`` may not cast a paper in ``ballot`` now, or None. ``ballot_cast`` raises
+    this (with the status it read under its row lock); pages use it before showing a paper."""
+    status = ballot.status if status is None else status
+    if status != BallotStatus.OPEN or ballot.mode != BallotMode.ELECTRONIC:
         return Conflict(_("This ballot is not open for electronic voting."))
     summons = summons_of(user=user, meeting=ballot.meeting)
     if summons is None or not summons.votes:
         return Forbidden(_("You were not summoned to vote at this meeting."))
     if summons.attendance != Attendance.PRESENT or summons.excluded:
         return Forbidden(_("Only members recorded as present can vote."))
-    if has_voted(user=user, ballot=ballot):
-        return Conflict(_("You have already voted in this ballot."))
     return None
+
+
+def vote_refusal(*, user, ballot: Ballot) -> Refused | None:
+    """``cast_refusal``, and also "already voted", before showing a ballot paper."""
+    refusal = cast_refusal(user=user, ballot=ballot)
+    if refusal is None and has_voted(user=user, ballot=ballot):
+        return Conflict(_("You have already voted in this ballot."))
+    return refusal
 
 
 def candidate_cadres(*, user, meeting: Meeting) -> QuerySet[Cadre]:

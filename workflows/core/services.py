@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 
 from personnel.audit.actions import Action
 from personnel.audit.services import audit_record, created
-from personnel.models import Cadre, CommitteeKind
+from personnel.models import Cadre
 from personnel.selectors import active_on, cadres_for_user, units_for_user
 
-from . import rules, tally
+from . import rules, selectors, tally
 from .errors import Conflict, Forbidden, Invalid
 from .models import (
     Attendance,
@@ -54,6 +54,18 @@ from .models import (
 PROCEDURE = "meeting"
 
 # --------------------------------------------------------------------------- rule-sets
+
+
+def _audit(*, actor, action: Action, target, meeting: Meeting, **extra) -> None:
+    """Audit an action on a meeting or one of its ballots, filed under the meeting's unit."""
+    audit_record(
+        actor=actor,
+        action=action,
+        target=target,
+        unit=meeting.unit_id,
+        procedure=PROCEDURE,
+        **extra,
+    )
 
 
 @transaction.atomic
@@ -126,14 +138,7 @@ def is_org_board_for(user, unit) -> bool:
     """Organisation-board staff whose scope covers ``unit``."""
     if not user.is_authenticated:
         return False
-    from personnel.models import CommitteeMembership
-
-    boards = CommitteeMembership.objects.filter(
-        active_on(timezone.localdate()),
-        user=user,
-        committee__kind=CommitteeKind.ORGANISATION_BOARD,
-    ).values_list("committee__unit__path", flat=True)
-    return any(unit.path.startswith(path) for path in boards)
+    return any(unit.path.startswith(path) for path in selectors.org_board_paths(user))
 
 
 def is_competent_member(user, meeting: Meeting) -> bool:
@@ -144,13 +149,11 @@ def is_competent_member(user, meeting: Meeting) -> bool:
     ).exists()
 
 
-def _require_chair(actor, meeting: Meeting) -> None:
+def require_chair(actor, meeting: Meeting) -> None:
+    """Raise ``Forbidden`` unless ``actor`` chairs ``meeting`` (views check it before parsing
+    a form, so a non-chair gets 403 whatever they post)."""
     if actor.pk != meeting.chair_id:
         raise Forbidden(_("Only the chair of this meeting can do this."))
-
-
-def _summons_of(actor, meeting: Meeting) -> Summons | None:
-    return meeting.summons.filter(user=actor).first()
 
 
 # --------------------------------------------------------------------------- meetings
@@ -193,12 +196,11 @@ def meeting_create(
     if chair not in people:
         people.append(chair)
     Summons.objects.bulk_create(Summons(meeting=meeting, user=u) for u in people)
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.MEETING_CREATE,
         target=meeting,
-        unit=unit,
-        procedure=PROCEDURE,
+        meeting=meeting,
         changes=created(meeting, ["title", "kind", "ruleset", "chair", "body", "scheduled_at"]),
     )
     return meeting
@@ -212,7 +214,7 @@ def _locked(meeting: Meeting) -> Meeting:
 def meeting_convene(*, actor, meeting: Meeting) -> Meeting:
     """Open the session; the summoned list becomes final and attendance is taken afresh."""
     meeting = _locked(meeting)
-    _require_chair(actor, meeting)
+    require_chair(actor, meeting)
     if meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.ADJOURNED):
         raise Conflict(_("The meeting is already in session or closed."))
     if meeting.body_id and meeting.collective_total is None:
@@ -223,12 +225,11 @@ def meeting_convene(*, actor, meeting: Meeting) -> Meeting:
     meeting.session += 1
     meeting.save(update_fields=["status", "session", "collective_total"])
     meeting.summons.update(attendance=Attendance.UNKNOWN, absence_reason="")
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.MEETING_CONVENE,
         target=meeting,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
         changes={"session": [meeting.session - 1, meeting.session]},
     )
     return meeting
@@ -247,7 +248,7 @@ def meeting_record_attendance(
     *, actor, meeting: Meeting, entries: Sequence[AttendanceEntry]
 ) -> Meeting:
     meeting = _locked(meeting)
-    _require_chair(actor, meeting)
+    require_chair(actor, meeting)
     if meeting.status != MeetingStatus.CONVENED:
         raise Conflict(_("Attendance is taken while the meeting is in session."))
     if meeting.ballots.filter(status=BallotStatus.OPEN).exists():
@@ -269,12 +270,11 @@ def meeting_record_attendance(
         summons.save(update_fields=["attendance", "absence_reason", "counts_votes"])
         if before != entry.attendance:
             changes[str(entry.user_id)] = [before, entry.attendance]
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.MEETING_ATTENDANCE,
         target=meeting,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
         changes=changes,
     )
     return meeting
@@ -287,7 +287,7 @@ def meeting_summons_set(
     """Mark a summoned person as an adviser who does not vote (M9), or as excluded from the
     count (summoned-minus-exclusions rule). Chair only, and not while a ballot is open."""
     meeting = _locked(meeting)
-    _require_chair(actor, meeting)
+    require_chair(actor, meeting)
     if meeting.status == MeetingStatus.CLOSED:
         raise Conflict(_("The meeting is closed."))
     if meeting.ballots.filter(status__in=[BallotStatus.OPEN, BallotStatus.COUNTED]).exists():
@@ -300,12 +300,11 @@ def meeting_summons_set(
     before = {"votes": summons.votes, "excluded": summons.excluded}
     summons.votes, summons.excluded = votes, excluded
     summons.save(update_fields=["votes", "excluded"])
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.MEETING_ATTENDANCE,
         target=meeting,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
         changes={
             f"{user_id}.{k}": [before[k], v]
             for k, v in {"votes": votes, "excluded": excluded}.items()
@@ -342,7 +341,7 @@ def meeting_quorum(meeting: Meeting) -> Quorum:
 @transaction.atomic
 def meeting_adjourn(*, actor, meeting: Meeting, reason: str) -> Meeting:
     meeting = _locked(meeting)
-    _require_chair(actor, meeting)
+    require_chair(actor, meeting)
     if meeting.status != MeetingStatus.CONVENED:
         raise Conflict(_("Only a meeting in session can be adjourned."))
     if meeting.ballots.filter(status=BallotStatus.OPEN).exists():
@@ -351,12 +350,11 @@ def meeting_adjourn(*, actor, meeting: Meeting, reason: str) -> Meeting:
         raise Invalid(_("Give the reason for adjourning."))
     meeting.status = MeetingStatus.ADJOURNED
     meeting.save(update_fields=["status"])
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.MEETING_ADJOURN,
         target=meeting,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
         reason=reason,
     )
     return meeting
@@ -365,19 +363,18 @@ def meeting_adjourn(*, actor, meeting: Meeting, reason: str) -> Meeting:
 @transaction.atomic
 def meeting_close(*, actor, meeting: Meeting) -> Meeting:
     meeting = _locked(meeting)
-    _require_chair(actor, meeting)
+    require_chair(actor, meeting)
     if meeting.status == MeetingStatus.CLOSED:
         raise Conflict(_("The meeting is already closed."))
     if meeting.ballots.filter(status__in=[BallotStatus.OPEN, BallotStatus.COUNTED]).exists():
         raise Conflict(_("Every ballot must be closed first."))
     meeting.status = MeetingStatus.CLOSED
     meeting.save(update_fields=["status"])
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.MEETING_CLOSE,
         target=meeting,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
     )
     return meeting
 
@@ -451,12 +448,11 @@ def ballot_create(
             else []
         )
     )
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_CREATE,
         target=ballot,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
         changes={
             "kind": [None, kind],
             "mode": [None, mode],
@@ -479,7 +475,7 @@ def eligible_voters(meeting: Meeting):
 def ballot_open(*, actor, ballot: Ballot) -> Ballot:
     ballot = _locked_ballot(ballot)
     meeting = ballot.meeting
-    _require_chair(actor, meeting)
+    require_chair(actor, meeting)
     if ballot.status != BallotStatus.DRAFT:
         raise Conflict(_("This ballot has already been opened."))
     if meeting.status != MeetingStatus.CONVENED:
@@ -495,12 +491,11 @@ def ballot_open(*, actor, ballot: Ballot) -> Ballot:
     ballot.status = BallotStatus.OPEN
     ballot.issued = eligible_voters(meeting).count()
     ballot.save(update_fields=["status", "issued"])
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_OPEN,
         target=ballot,
-        unit=meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=meeting,
         changes={"present": [None, quorum.present], "summoned": [None, quorum.summoned]},
     )
     return ballot
@@ -576,13 +571,9 @@ def _cast(*, actor, ballot: Ballot, marks: Sequence[PaperMark]) -> None:
     if row is None:
         raise Invalid(_("No such ballot."))
     ballot = Ballot.objects.select_related("meeting").get(pk=ballot.pk)
-    if row[0] != BallotStatus.OPEN or ballot.mode != BallotMode.ELECTRONIC:
-        raise Conflict(_("This ballot is not open for electronic voting."))
-    summons = _summons_of(actor, ballot.meeting)
-    if summons is None or not summons.votes:
-        raise Forbidden(_("You were not summoned to vote at this meeting."))
-    if summons.attendance != Attendance.PRESENT or summons.excluded:
-        raise Forbidden(_("Only members recorded as present can vote."))
+    refusal = selectors.cast_refusal(user=actor, ballot=ballot, status=row[0])
+    if refusal is not None:
+        raise refusal
     marks = _validate_paper(ballot, marks, actor)
     Participation.objects.create(ballot=ballot, user=actor)
     write_ins = {}
@@ -603,12 +594,11 @@ def _cast(*, actor, ballot: Ballot, marks: Sequence[PaperMark]) -> None:
         for m in marks
     )
     # "X cast a ballot in B" — never the choice.
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_CAST,
         target=ballot,
-        unit=ballot.meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=ballot.meeting,
     )
 
 
@@ -620,7 +610,7 @@ class Turnout:
 
 def ballot_turnout(*, actor, ballot: Ballot) -> Turnout:
     """How many have voted — the only thing anyone (the chair) sees while a ballot is open."""
-    _require_chair(actor, ballot.meeting)
+    require_chair(actor, ballot.meeting)
     return Turnout(
         voted=ballot.participations.count(),
         eligible=ballot.issued
@@ -732,7 +722,7 @@ def _shuffle_secret_rows(ballot: Ballot) -> None:
 def ballot_close(*, actor, ballot: Ballot) -> Ballot:
     """Close voting. Electronic: count and decide now. Paper: wait for the counting group."""
     ballot = _locked_ballot(ballot)
-    _require_chair(actor, ballot.meeting)
+    require_chair(actor, ballot.meeting)
     if ballot.status != BallotStatus.OPEN:
         raise Conflict(_("This ballot is not open."))
     if ballot.mode == BallotMode.PAPER:
@@ -751,12 +741,11 @@ def ballot_close(*, actor, ballot: Ballot) -> Ballot:
     ballot.status = BallotStatus.CLOSED
     ballot.save(update_fields=["returned", "valid", "invalid", "turnout", "outcome", "status"])
     _shuffle_secret_rows(ballot)
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_CLOSE,
         target=ballot,
-        unit=ballot.meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=ballot.meeting,
         # Turnout only: results of sealed steps must not reach the audit explorer.
         changes={"status": [BallotStatus.OPEN, BallotStatus.CLOSED], "turnout": [None, voted]},
     )
@@ -773,7 +762,7 @@ class PaperCounts:
 
 
 def _require_counting_group(actor, ballot: Ballot) -> None:
-    summons = _summons_of(actor, ballot.meeting)
+    summons = selectors.summons_of(user=actor, meeting=ballot.meeting)
     if summons is None or not summons.counts_votes:
         raise Forbidden(_("Only the vote-counting group enters paper counts."))
 
@@ -827,12 +816,11 @@ def ballot_paper_enter(*, actor, ballot: Ballot, counts: PaperCounts) -> Ballot:
         PaperTally(ballot=ballot, candidate_id=cid, choice=choice, count=n)
         for (cid, choice), n in counts.per_candidate.items()
     )
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_COUNTS_ENTER,
         target=ballot,
-        unit=ballot.meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=ballot.meeting,
         changes={"returned": [None, counts.returned], "valid": [None, counts.valid]},
     )
     return ballot
@@ -867,12 +855,11 @@ def ballot_paper_confirm(*, actor, ballot: Ballot) -> Ballot:
     ballot.outcome = _outcome(ballot, per_candidate)
     ballot.status = BallotStatus.CLOSED
     ballot.save(update_fields=["confirmed_by", "turnout", "outcome", "status"])
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_COUNTS_CONFIRM,
         target=ballot,
-        unit=ballot.meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=ballot.meeting,
         changes={"status": [BallotStatus.COUNTED, BallotStatus.CLOSED]},
     )
     return ballot
@@ -882,7 +869,7 @@ def ballot_paper_confirm(*, actor, ballot: Ballot) -> Ballot:
 def ballot_head_decide(*, actor, ballot: Ballot, decision: str, differing_opinions: str) -> Ballot:
     """Exactly 50 %: the head decides and reports every differing opinion (I-3)."""
     ballot = _locked_ballot(ballot)
-    _require_chair(actor, ballot.meeting)
+    require_chair(actor, ballot.meeting)
     if ballot.status != BallotStatus.CLOSED or not ballot.outcome.get("needs_head_decision"):
         raise Conflict(_("This ballot does not await a decision of the head."))
     if ballot.head_decision:
@@ -892,12 +879,11 @@ def ballot_head_decide(*, actor, ballot: Ballot, decision: str, differing_opinio
     ballot.head_decision = decision.strip()
     ballot.differing_opinions = differing_opinions.strip()
     ballot.save(update_fields=["head_decision", "differing_opinions"])
-    audit_record(
+    _audit(
         actor=actor,
         action=Action.BALLOT_HEAD_DECISION,
         target=ballot,
-        unit=ballot.meeting.unit_id,
-        procedure=PROCEDURE,
+        meeting=ballot.meeting,
         reason=decision,
     )
     return ballot
@@ -927,11 +913,10 @@ def ballot_results_view(*, user, ballot: Ballot) -> Ballot:
     if not can_see_results(user=user, ballot=ballot):
         raise Forbidden(_("The results of this ballot are not available to you."))
     if ballot.sealed:
-        audit_record(
+        _audit(
             actor=user,
             action=Action.BALLOT_RESULTS_VIEW,
             target=ballot,
-            unit=ballot.meeting.unit_id,
-            procedure=PROCEDURE,
+            meeting=ballot.meeting,
         )
     return ballot

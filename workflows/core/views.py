@@ -82,13 +82,6 @@ def _form_refusal(form, exc: Refused | ValidationError) -> int:
     return exc.status
 
 
-def _require_chair(user, meeting) -> None:
-    # Checked before the form is parsed, so that a non-chair always gets 403 whatever they
-    # post; the service checks again (same message).
-    if user.pk != meeting.chair_id:
-        raise Forbidden(_("Only the chair of this meeting can do this."))
-
-
 # --------------------------------------------------------------------------- meetings
 
 
@@ -277,7 +270,7 @@ def _detail_refused(request, meeting, exc: Refused | ValidationError, **forms):
 def meeting_adjourn(request, meeting_id: int):
     meeting = selectors.meeting_get_for_user(user=request.user, pk=meeting_id)
     try:
-        _require_chair(request.user, meeting)
+        services.require_chair(request.user, meeting)
     except Refused as exc:
         return refused(request, exc, meeting=meeting)
     form = AdjournForm(request.POST)
@@ -296,7 +289,7 @@ def meeting_adjourn(request, meeting_id: int):
 def meeting_attendance(request, meeting_id: int):
     meeting = selectors.meeting_get_for_user(user=request.user, pk=meeting_id)
     try:
-        _require_chair(request.user, meeting)
+        services.require_chair(request.user, meeting)
     except Refused as exc:
         return refused(request, exc, meeting=meeting)
     summons = meeting.summons.select_related("user").order_by("user__last_name", "user__first_name")
@@ -317,7 +310,7 @@ def ballot_create(request, meeting_id: int):
     user = request.user
     meeting = selectors.meeting_get_for_user(user=user, pk=meeting_id)
     if not (user.pk == meeting.chair_id or services.is_org_board_for(user, meeting.unit)):
-        # Checked before parsing, like _require_chair; the service checks again.
+        # Checked before parsing, like services.require_chair; the service checks again.
         return refused(
             request,
             Forbidden(_("Only the chair or the organisation board can prepare ballots.")),
@@ -725,7 +718,7 @@ def ballot_results(request, ballot_id: int):
 def ballot_decide(request, ballot_id: int):
     ballot = selectors.ballot_get_for_user(user=request.user, pk=ballot_id)
     try:
-        _require_chair(request.user, ballot.meeting)
+        services.require_chair(request.user, ballot.meeting)
     except Refused as exc:
         return refused(request, exc, meeting=ballot.meeting)
     form = HeadDecisionForm(request.POST)

@@ -7,8 +7,10 @@ import datetime as dt
 from django.db import migrations
 
 Q = {"numerator": 2, "denominator": 3}
-BARS = {"not_considered": {"numerator": 1, "denominator": 2},
-        "dismissal": {"numerator": 2, "denominator": 3}}
+BARS = {
+    "not_considered": {"numerator": 1, "denominator": 2},
+    "dismissal": {"numerator": 2, "denominator": 3},
+}
 
 RULESETS = [
     {
@@ -20,18 +22,42 @@ RULESETS = [
         "effective_from": dt.date(2022, 8, 18),
         "parameters": [
             ("quorum", Q, "QĐ 80 Art. 21(1) [12]", False),
-            ("nomination_denominator", "summoned", "pattern of NĐ 138 Art. 46 [21], Dir. 35 [78]", True),
-            ("approval_denominator", "collective_total", "NĐ 138 external source [22][23] (state)", True),
+            (
+                "nomination_denominator",
+                "summoned",
+                "pattern of NĐ 138 Art. 46 [21], Dir. 35 [78]",
+                True,
+            ),
+            (
+                "approval_denominator",
+                "collective_total",
+                "NĐ 138 external source [22][23] (state)",
+                True,
+            ),
             ("confidence_denominator", "valid_ballots", "QĐ 96 (2023) [64][65]", True),
             ("tie_rule", "head_decides", "NĐ 138 [22][23]; Party equivalent not read", True),
             ("carry_forward", 2, "QĐ 105 (2017) [18]; QĐ 80 Art. 21 excerpt cut [12]", True),
-            ("sealed_meetings", ["expanded_collective", "key_officials"], "QĐ 80 [12] (M5, I-5)", False),
+            (
+                "sealed_meetings",
+                ["expanded_collective", "key_officials"],
+                "QĐ 80 [12] (M5, I-5)",
+                False,
+            ),
             ("confidence_low_bars", BARS, "QĐ 96 [64][65] (2018 rule wording)", True),
-            ("discipline_cooling_off_months", {"reprimand": 12, "warning": 30, "removal": 60},
-             "QĐ 80 Art. 18 [16]", False),
+            (
+                "discipline_cooling_off_months",
+                {"reprimand": 12, "warning": 30, "removal": 60},
+                "QĐ 80 Art. 18 [16]",
+                False,
+            ),
             ("full_term_years", 5, "HD 06-HD/BTCTW (2021) [19]", False),
             ("min_years_in_post", 2, "QĐ 80 Art. 18 [16]", False),
-            ("political_standard_validity_months", 6, "HD 19-HD/BTCTW as applied in HCMC [71]", True),
+            (
+                "political_standard_validity_months",
+                6,
+                "HD 19-HD/BTCTW as applied in HCMC [71]",
+                True,
+            ),
             ("appointment_deadline_working_days", 30, "QĐ 80 [14]", False),
             ("reappointment_notice", {"days": 90, "working_days": False}, "QĐ 80 [17]", False),
             ("planning_caps", {"per_position": 3, "per_cadre": 3}, "QĐ 50-QĐ/TW (2021) [38]", True),
@@ -54,17 +80,31 @@ RULESETS = [
             ("confidence_denominator", "valid_ballots", "QĐ 96 (2023) [64][65]", True),
             ("tie_rule", "head_decides", "NĐ 138 [22][23]; Party equivalent not read", True),
             ("carry_forward", 2, "QĐ 105 [18]; QĐ 377 not read", True),
-            ("sealed_meetings", ["expanded_collective", "key_officials"], "QĐ 80 [12], NĐ 170 [25][27]", True),
+            (
+                "sealed_meetings",
+                ["expanded_collective", "key_officials"],
+                "QĐ 80 [12], NĐ 170 [25][27]",
+                True,
+            ),
             ("confidence_low_bars", BARS, "QĐ 96 [64][65]", True),
-            ("discipline_cooling_off_months", {"reprimand": 24, "warning": 36, "removal": 60},
-             "QĐ 377 [5]", False),
+            (
+                "discipline_cooling_off_months",
+                {"reprimand": 24, "warning": 36, "removal": 60},
+                "QĐ 377 [5]",
+                False,
+            ),
             ("full_term_years", 5, "HD 06 [19]; QĐ 377 Art. 34 [3][4]", False),
             ("min_years_in_post", 2, "QĐ 377 Art. 34 [3][4]", True),
             ("political_standard_validity_months", 6, "HD 19 as applied in HCMC [71]", True),
             ("appointment_deadline_working_days", 30, "[14][24]", False),
             ("reappointment_notice", {"days": 90, "working_days": True}, "QĐ 377 [6]", False),
             ("planning_caps", {"per_position": 3, "per_cadre": 3}, "QĐ 377 [8]", False),
-            ("excellent_quota_percent_of_good", 20, "QĐ 366 (2025) individuals not read [44]", True),
+            (
+                "excellent_quota_percent_of_good",
+                20,
+                "QĐ 366 (2025) individuals not read [44]",
+                True,
+            ),
             ("rotation_min_service_years", 10, "QĐ 65-QĐ/TW [55][57]", False),
             ("rotation_min_duration_months", 36, "QĐ 65-QĐ/TW [55][57]", False),
         ],
@@ -83,15 +123,34 @@ RULESETS = [
             ("confidence_denominator", "valid_ballots", "NĐ 170 Art. 39 [27]", True),
             ("tie_rule", "head_decides", "NĐ 138 [22][23]; NĐ 170 [26]", False),
             ("carry_forward", 2, "NĐ 138 Art. 46 [21]", False),
-            ("sealed_meetings", ["expanded_collective", "key_officials"], "NĐ 170 [25][27] (M5, M8)", False),
+            (
+                "sealed_meetings",
+                ["expanded_collective", "key_officials"],
+                "NĐ 170 [25][27] (M5, M8)",
+                False,
+            ),
             ("confidence_low_bars", BARS, "QĐ 96 [64][65]", True),
-            ("discipline_cooling_off_months", {"reprimand": 24, "warning": 36, "removal": 60},
-             "state: 'not in a discipline period' [33][93]; values follow QĐ 377", True),
+            (
+                "discipline_cooling_off_months",
+                {"reprimand": 24, "warning": 36, "removal": 60},
+                "state: 'not in a discipline period' [33][93]; values follow QĐ 377",
+                True,
+            ),
             ("full_term_years", 5, "NĐ 170 Art. 28–29 [28]; [33][93]", False),
             ("min_years_in_post", 2, "24 months, viên chức [93][92]", False),
             ("political_standard_validity_months", 6, "HD 19 [71]", True),
-            ("appointment_deadline_working_days", 30, "QĐ 727 [31][32]; state policy ≤ 15 WD", True),
-            ("reappointment_notice", {"days": 90, "working_days": False}, "NĐ 170 Art. 39 [27]", False),
+            (
+                "appointment_deadline_working_days",
+                30,
+                "QĐ 727 [31][32]; state policy ≤ 15 WD",
+                True,
+            ),
+            (
+                "reappointment_notice",
+                {"days": 90, "working_days": False},
+                "NĐ 170 Art. 39 [27]",
+                False,
+            ),
             ("planning_caps", {"per_position": 3, "per_cadre": 3}, "QĐ 377 [8] (Party)", True),
             ("excellent_quota_percent_of_good", 20, "NĐ 335/2025 [51]", False),
             ("rotation_min_service_years", 10, "QĐ 65 [55]; NĐ 170 Art. 46 [59]", True),
@@ -107,10 +166,13 @@ def load(apps, schema_editor):
     for spec in RULESETS:
         params = spec["parameters"]
         fields = {k: v for k, v in spec.items() if k != "parameters"}
-        ruleset, _ = RuleSet.objects.get_or_create(code=fields.pop("code"), version=1, defaults=fields)
+        ruleset, _ = RuleSet.objects.get_or_create(
+            code=fields.pop("code"), version=1, defaults=fields
+        )
         for key, value, citation, unverified in params:
             RuleParameter.objects.get_or_create(
-                ruleset=ruleset, key=key,
+                ruleset=ruleset,
+                key=key,
                 defaults={"value": value, "citation": citation, "unverified": unverified},
             )
 
