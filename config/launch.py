@@ -81,7 +81,9 @@ def run(host: str, port: int) -> int:
     for username, role in demo_logins():
         print(f"    {username:<10} {role}")
     print("=" * 72, flush=True)
-    uvicorn.run("config.asgi:application", host=host, port=port, lifespan="off", log_level="info")
+    # One process: web, websockets and a job worker (reminders, e-mail, timers) in its loop.
+    os.environ["CADREFLOW_INPROCESS_WORKER"] = "1"
+    uvicorn.run("config.asgi:application", host=host, port=port, lifespan="on", log_level="info")
     return 0
 
 

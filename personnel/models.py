@@ -180,6 +180,11 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    # Notifications and e-mails are written in this language, whatever the browser asks for.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="vi"
+    )
+
     def get_full_name(self) -> str:
         return f"{self.last_name} {self.first_name}".strip()
 

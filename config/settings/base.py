@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "pgtrigger",
     "viewflow",
     "viewflow.workflow",
+    "procrastinate.contrib.django",
     "config",
     "personnel",
     "personnel.audit",
     "workflows.core",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.cadreflow",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -169,6 +172,17 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env("EMAIL_USE_TLS", "0") == "1"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "cadreflow@localhost")
+# Absolute links in e-mails ("https://cadreflow.example.gov.vn"); requests know their own host.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Jobs: procrastinate on the same PostgreSQL (docs/decisions/0005-job-engine.md).
+# Tasks live in each app's tasks.py; `manage.py procrastinate worker` runs them, on any host.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": int(env("WORKER_CONCURRENCY", "4"))}
+# Reminders go out this many working days before a deadline, and once when it has passed.
+DEADLINE_REMINDER_DAYS = tuple(
+    int(d) for d in env("DEADLINE_REMINDER_DAYS", "5,1").split(",") if d.strip()
+)
 
 LOGGING = {
     "version": 1,
@@ -176,5 +190,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # procrastinate logs every job at INFO, with its arguments: keep that out of the logs.
+        "procrastinate": {"level": env("PROCRASTINATE_LOG_LEVEL", "WARNING")},
+    },
 }

@@ -201,6 +201,7 @@ class Meeting(models.Model):
         related_name="chaired_meetings",
     )
     scheduled_at = models.DateTimeField(_("scheduled at"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
@@ -464,3 +465,45 @@ class PaperTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.candidate}: {self.choice} × {self.count}"
+
+
+class Deadline(models.Model):
+    """A limit in working days that someone must meet (the policy request's 30 days, a task's
+    time limit). The reminder job warns ``responsible`` before it and once when it passes."""
+
+    #: what must be done, as a msgid translated when shown ("Appointment decision")
+    title = models.CharField(_("title"), max_length=200)
+    #: what it concerns, in the data's own words ("Nguyễn Văn A — Director, Department X")
+    subject = models.CharField(_("concerning"), max_length=300, blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    #: the rule that sets the limit ("QĐ 377-QĐ/TW, art. 8")
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    starts_on = models.DateField(_("counted from"))
+    working_days = models.PositiveSmallIntegerField(_("working days"))
+    due = models.DateField(_("due"))
+    responsible = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="deadlines", verbose_name=_("responsible")
+    )
+    process = models.ForeignKey(
+        "viewflow.Process", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey(
+        "viewflow.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    met_at = models.DateTimeField(_("met"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        indexes = [
+            models.Index(fields=["due"], name="deadline_open", condition=Q(met_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due__gte=F("starts_on")), name="deadline_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.due})"

@@ -10,11 +10,15 @@ request, from ``personnel.audit.context.acting_as(user)``.
 from __future__ import annotations
 
 from django.db import transaction
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.view import ViewActivation
 
+from notifications import kinds
+from notifications.kinds import in_every_language
+from notifications.services import notify
 from personnel.audit import context
 from personnel.audit.actions import Action
 from personnel.audit.services import audit_record
@@ -40,13 +44,43 @@ def _record(activation, action: Action, *, changes=None, reason: str = "") -> No
     )
 
 
+def _task_link(task) -> str:
+    try:
+        return task.reverse("index")
+    except NoReverseMatch:  # a flow not mounted in any viewset (tests)
+        return ""
+
+
+def _announce(task, recipients, kind) -> None:
+    """Tell people about a task, after commit, in their own language."""
+    process = task.process
+    notify(
+        recipients=recipients,
+        kind=kind,
+        params={
+            "task": in_every_language(lambda: str(task.title)),
+            "process": in_every_language(lambda: str(process.coerced)),
+        },
+        link=_task_link(task),
+    )
+
+
 class AuditedViewActivation(ViewActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        flow_task.on_task_created(activation)
+        return activation
+
     @Activation.status.super()
     def assign(self, user):
         previous = _owner(self.task)
         self.task.assigned = timezone.now()
         super().assign.original(user)
         _record(self, Action.TASK_ASSIGN, changes={"owner": [previous, _owner(self.task)]})
+        actor = context.current_user()
+        if actor is None or actor.pk != user.pk:  # assigned by someone else: tell the new owner
+            _announce(self.task, [user], kinds.TASK_ASSIGNED)
 
     @Activation.status.super()
     def unassign(self):
@@ -62,17 +96,21 @@ class AuditedViewActivation(ViewActivation):
             self.task.assigned = timezone.now()
         super().reassign.original(user)
         _record(self, Action.TASK_REASSIGN, changes={"owner": [previous, _owner(self.task)]})
+        if user is not None:
+            _announce(self.task, [user], kinds.TASK_ASSIGNED)
 
     @Activation.status.super()
     def execute(self):
         super().execute.original()
         _record(self, Action.TASK_EXECUTE, changes={"owner": [_owner(self.task), None]})
+        _close_deadlines(self.task)
 
     @Activation.status.super()
     def cancel(self):
         previous = _owner(self.task)
         super().cancel.original()
         _record(self, Action.TASK_CANCEL, changes={"owner": [previous, None]})
+        _close_deadlines(self.task)
 
     @Activation.status.super()
     def undo(self):
@@ -86,10 +124,62 @@ class AuditedViewActivation(ViewActivation):
         return revived
 
 
+def _close_deadlines(task) -> None:
+    from .deadlines import deadline_meet
+    from .models import Deadline
+
+    for deadline in Deadline.objects.filter(task=task, met_at__isnull=True):
+        deadline_meet(actor=context.current_user(), deadline=deadline)
+
+
 class View(flow.View):
-    """A human task whose every transition is audited."""
+    """A human task whose every transition is audited, whose new owner (or the people whose
+    queue it lands in) is notified, and which may carry a time limit in working days."""
 
     activation_class = AuditedViewActivation
+    _queue = None
+    _within = None
+
+    def Queue(self, candidates):  # noqa: N802 (viewflow's fluent style)
+        """``candidates(activation) -> users`` who may take the task from the queue; they are
+        told when it is created (viewflow cannot list who holds a permission in scope)."""
+        self._queue = candidates
+        return self
+
+    def Within(self, working_days: int, *, title=None, source: str = ""):  # noqa: N802
+        """The task must be done within ``working_days``; its owner (or queue) is reminded."""
+        self._within = (working_days, title, source)
+        return self
+
+    def queue_candidates(self, activation):
+        if self._queue is None:
+            return []
+        return list(self._queue(activation) or [])
+
+    def on_task_created(self, activation) -> None:
+        task = activation.task
+        if task.owner_id:
+            people = [task.owner]
+            _announce(task, people, kinds.TASK_ASSIGNED)
+        else:
+            people = self.queue_candidates(activation)
+            _announce(task, people, kinds.TASK_QUEUED)
+        if self._within is not None and people:
+            from .deadlines import deadline_set
+
+            working_days, title, source = self._within
+            deadline_set(
+                actor=context.current_user(),
+                title=title or task.title,
+                subject=str(task.process.coerced),
+                starts_on=timezone.localdate(),
+                working_days=working_days,
+                responsible=people,
+                link=_task_link(task),
+                source=source,
+                process=task.process,
+                task=task,
+            )
 
 
 class Flow(flow.Flow):

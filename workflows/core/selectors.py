@@ -133,3 +133,14 @@ def write_in_cadres(*, user, ballot: Ballot) -> QuerySet[Cadre]:
 
 def counting_group(*, meeting: Meeting) -> QuerySet[Summons]:
     return meeting.summons.filter(counts_votes=True).select_related("user")
+
+
+def ballot_for_chair(*, user, ballot_id: int) -> Ballot | None:
+    """The ballot if ``user`` chairs its meeting (and may see it), else None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return (
+        Ballot.objects.select_related("meeting")
+        .filter(pk=ballot_id, meeting__in=meetings_for_user(user=user), meeting__chair=user)
+        .first()
+    )

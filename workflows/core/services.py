@@ -19,11 +19,16 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import kinds
+from notifications.realtime import push_turnout
+from notifications.services import notify
 from personnel.audit.actions import Action
 from personnel.audit.services import audit_record, created
 from personnel.models import Cadre
@@ -203,7 +208,36 @@ def meeting_create(
         meeting=meeting,
         changes=created(meeting, ["title", "kind", "ruleset", "chair", "body", "scheduled_at"]),
     )
+    notify(
+        recipients=[u for u in people if u.pk != actor.pk],
+        kind=kinds.MEETING_SUMMONED,
+        params={
+            "meeting": meeting.title,
+            "when": meeting.scheduled_at.isoformat(),
+            "place": meeting.place or meeting.unit.name,
+        },
+        link=_meeting_link(meeting),
+    )
     return meeting
+
+
+def _meeting_link(meeting: Meeting) -> str:
+    return reverse("meetings:meeting:detail", kwargs={"meeting_id": meeting.pk})
+
+
+def _ballot_notify(ballot: Ballot, kind, recipients) -> None:
+    link = (
+        reverse("meetings:ballot:vote", kwargs={"ballot_id": ballot.pk})
+        if kind is kinds.BALLOT_OPENED and ballot.mode == BallotMode.ELECTRONIC
+        else _meeting_link(ballot.meeting)
+    )
+    notify(
+        recipients=recipients,
+        kind=kind,
+        params={"ballot": ballot.title, "meeting": ballot.meeting.title},
+        link=link,
+    )
+    transaction.on_commit(partial(push_turnout, ballot.pk), robust=True)
 
 
 def _locked(meeting: Meeting) -> Meeting:
@@ -498,6 +532,12 @@ def ballot_open(*, actor, ballot: Ballot) -> Ballot:
         meeting=meeting,
         changes={"present": [None, quorum.present], "summoned": [None, quorum.summoned]},
     )
+    # Everyone present who may vote, the same list whether or not they vote later.
+    _ballot_notify(
+        ballot,
+        kinds.BALLOT_OPENED,
+        eligible_voters(meeting).values_list("user_id", flat=True),
+    )
     return ballot
 
 
@@ -600,6 +640,8 @@ def _cast(*, actor, ballot: Ballot, marks: Sequence[PaperMark]) -> None:
         target=ballot,
         meeting=ballot.meeting,
     )
+    # The chair's console learns that the count moved (it re-reads the count; no names).
+    transaction.on_commit(partial(push_turnout, ballot.pk), robust=True)
 
 
 @dataclass(frozen=True)
@@ -749,7 +791,17 @@ def ballot_close(*, actor, ballot: Ballot) -> Ballot:
         # Turnout only: results of sealed steps must not reach the audit explorer.
         changes={"status": [BallotStatus.OPEN, BallotStatus.CLOSED], "turnout": [None, voted]},
     )
+    _notify_closed(ballot)
     return ballot
+
+
+def _notify_closed(ballot: Ballot) -> None:
+    # Every voting member summoned, voted or not: the list says nothing about who voted.
+    _ballot_notify(
+        ballot,
+        kinds.BALLOT_CLOSED,
+        ballot.meeting.summons.filter(votes=True).values_list("user_id", flat=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -862,6 +914,7 @@ def ballot_paper_confirm(*, actor, ballot: Ballot) -> Ballot:
         meeting=ballot.meeting,
         changes={"status": [BallotStatus.COUNTED, BallotStatus.CLOSED]},
     )
+    _notify_closed(ballot)
     return ballot
 
 

@@ -1,0 +1,157 @@
+"""Websocket consumer of a user's notifications, and the base other live views build on.
+
+Authenticated in ``connect`` before joining any group; the session and the user's right to
+what is sent are checked again for every message, so a logout or a lost chair role stops
+pushes at once. Group events carry ids only; the data sent is re-read here through the user's
+own scope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import close_old_connections
+from django.utils import translation
+
+from . import realtime, selectors, services
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+CLOSE_BAD_MESSAGE = 4400
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """Re-checks the session on demand; leaves its group on disconnect."""
+
+    group: str | None = None
+
+    async def _current_user(self):
+        """The session's user now (None if logged out or deactivated since connecting)."""
+        await database_sync_to_async(close_old_connections)()
+        user = await get_user(self.scope)
+        if not user.is_authenticated or not user.is_active:
+            return None
+        if self.scope.get("user") is not None and user.pk != self.scope["user"].pk:
+            return None
+        return user
+
+    async def _refuse(self, code: int) -> None:
+        await self.close(code=code)
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def send_json(self, content) -> None:
+        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+
+    async def _drop(self) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+
+def _payload(notification, language: str) -> dict:
+    title, body = notification.rendered(language)
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": title,
+        "body": body,
+        "link": notification.link,
+        "created": notification.created.isoformat(),
+        "unread": notification.read_at is None,
+    }
+
+
+class NotificationConsumer(LiveConsumer):
+    """``/ws/notifications/``: the signed-in user's own notifications, live.
+
+    Client → server: ``{"action": "sync", "after": <last id seen>}`` (answered with what was
+    missed and the unread count) and ``{"action": "read", "id": n}``.
+    Server → client: ``{"type": "hello" | "sync" | "notification" | "unread", ...}``.
+    """
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        self.group = realtime.user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "unread": await self._unread(user)})
+
+    @database_sync_to_async
+    def _unread(self, user) -> int:
+        return selectors.unread_count(user=user)
+
+    @database_sync_to_async
+    def _render_one(self, user, notification_id: int):
+        n = selectors.notifications_for_user(user=user).filter(pk=notification_id).first()
+        if n is None:
+            return None
+        return _payload(n, self._language(user)), selectors.unread_count(user=user)
+
+    @database_sync_to_async
+    def _missed(self, user, after: int):
+        language = self._language(user)
+        items = [_payload(n, language) for n in selectors.missed_since(user=user, after_id=after)]
+        return items, selectors.unread_count(user=user)
+
+    @database_sync_to_async
+    def _mark_read(self, user, notification_id: int) -> int:
+        services.notification_mark_read(user=user, notification_id=notification_id)
+        return selectors.unread_count(user=user)
+
+    def _language(self, user) -> str:
+        return getattr(user, "language", None) or translation.get_language() or "vi"
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "")
+            action = message["action"]
+        except (ValueError, TypeError, KeyError):
+            await self.close(code=CLOSE_BAD_MESSAGE)
+            return
+        user = await self._current_user()
+        if user is None:
+            await self._drop()
+            return
+        try:
+            if action == "sync":
+                after = int(message.get("after") or 0)
+                items, unread = await self._missed(user, after)
+                await self.send_json({"type": "sync", "items": items, "unread": unread})
+            elif action == "read":
+                unread = await self._mark_read(user, int(message["id"]))
+                await self.send_json({"type": "unread", "unread": unread})
+            else:
+                await self.close(code=CLOSE_BAD_MESSAGE)
+        except (ValueError, TypeError, KeyError):
+            await self.close(code=CLOSE_BAD_MESSAGE)
+
+    async def notification_new(self, event):
+        user = await self._current_user()
+        if user is None:
+            await self._drop()
+            return
+        rendered = await self._render_one(user, event["id"])
+        if rendered is None:  # not this user's: never forward it
+            return
+        payload, unread = rendered
+        await self.send_json({"type": "notification", "item": payload, "unread": unread})
+
+    async def notification_read(self, event):
+        user = await self._current_user()
+        if user is None:
+            await self._drop()
+            return
+        await self.send_json({"type": "unread", "unread": await self._unread(user)})

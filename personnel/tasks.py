@@ -1,0 +1,12 @@
+"""Daily tidy-up of guardian scope grants (memberships that ended by date)."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from procrastinate.contrib.django import app
+
+
+@app.periodic(cron="15 1 * * *", periodic_id="sync-scopes")
+@app.task(queue="periodic", queueing_lock="sync-scopes")
+def sync_scopes_daily(timestamp: int) -> None:
+    call_command("sync_scopes", verbosity=0)
