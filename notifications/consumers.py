@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import import_module
+from types import SimpleNamespace
 
-from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import close_old_connections
+from django.conf import settings
+from django.contrib import auth
 from django.utils import translation
 
 from . import realtime, selectors, services
@@ -31,15 +33,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     group: str | None = None
 
-    async def _current_user(self):
-        """The session's user now (None if logged out or deactivated since connecting)."""
-        await database_sync_to_async(close_old_connections)()
-        user = await get_user(self.scope)
-        if not user.is_authenticated or not user.is_active:
+    def _session_user(self):
+        """The session's user now, from a fresh read of the session row (None if logged out,
+        the password changed, or the account was deactivated since connecting). Sync."""
+        session = self.scope.get("session")
+        connected_as = self.scope.get("user")
+        if session is None or not session.session_key or connected_as is None:
             return None
-        if self.scope.get("user") is not None and user.pk != self.scope["user"].pk:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+        user = auth.get_user(SimpleNamespace(session=store))
+        if not user.is_authenticated or not user.is_active or user.pk != connected_as.pk:
             return None
         return user
+
+    async def _current_user(self):
+        return await database_sync_to_async(self._session_user, thread_sensitive=False)()
 
     async def _refuse(self, code: int) -> None:
         await self.close(code=code)
@@ -93,12 +101,22 @@ class NotificationConsumer(LiveConsumer):
     def _unread(self, user) -> int:
         return selectors.unread_count(user=user)
 
-    @database_sync_to_async
-    def _render_one(self, user, notification_id: int):
-        n = selectors.notifications_for_user(user=user).filter(pk=notification_id).first()
-        if n is None:
+    def _fresh(self, notification_id: int):
+        """One thread hop per pushed event: re-check the session, then read the notification
+        through the user's own scope. Returns None (drop the socket), False (not theirs), or
+        (payload, unread)."""
+        user = self._session_user()
+        if user is None:
             return None
-        return _payload(n, self._language(user)), selectors.unread_count(user=user)
+        n = (
+            selectors.notifications_for_user(user=user)
+            .filter(pk=notification_id)
+            .annotate(unread_total=selectors.unread_subquery(user=user))
+            .first()
+        )
+        if n is None:
+            return False
+        return _payload(n, self._language(user)), n.unread_total
 
     @database_sync_to_async
     def _missed(self, user, after: int):
@@ -139,14 +157,13 @@ class NotificationConsumer(LiveConsumer):
             await self.close(code=CLOSE_BAD_MESSAGE)
 
     async def notification_new(self, event):
-        user = await self._current_user()
-        if user is None:
+        result = await database_sync_to_async(self._fresh, thread_sensitive=False)(event["id"])
+        if result is None:
             await self._drop()
             return
-        rendered = await self._render_one(user, event["id"])
-        if rendered is None:  # not this user's: never forward it
+        if result is False:  # not this user's: never forward it
             return
-        payload, unread = rendered
+        payload, unread = result
         await self.send_json({"type": "notification", "item": payload, "unread": unread})
 
     async def notification_read(self, event):

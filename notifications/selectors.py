@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Max, QuerySet, Subquery
 
 from . import kinds
 from .models import EmailPreference, Notification
@@ -21,6 +21,25 @@ def unread_count(*, user) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def latest_id(*, user) -> int:
+    """The id of the user's newest notification (0 without any): pages render it, so the live
+    client knows which notifications arrived after the page was made."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user).aggregate(latest=Max("id"))["latest"] or 0
+
+
+def unread_subquery(*, user):
+    """The unread count as a subquery, to fetch it with a notification in one query."""
+    return Subquery(
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(c=Count("id"))
+        .values("c")[:1]
+    )
 
 
 def missed_since(*, user, after_id: int, limit: int = 50) -> list[Notification]:

@@ -155,11 +155,26 @@ STORAGES = {
 
 # --- Channels: Redis when REDIS_URL is set, in-memory otherwise (single process only).
 REDIS_URL = env("REDIS_URL")
+# Pub/sub (one PUBLISH per group send, one subscriber connection per process) by default;
+# "core" is channels_redis's list-based layer. bench/websockets.py measured both
+# (docs/decisions/0006-realtime.md). Messages are only hints: clients re-read the database.
+REDIS_CHANNEL_LAYER = env("REDIS_CHANNEL_LAYER", "pubsub")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if REDIS_CHANNEL_LAYER == "pubsub"
+            else "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 refuses (rather than waits) past 100 connections.
+                        "max_connections": int(env("REDIS_MAX_CONNECTIONS", "1000")),
+                    }
+                ],
+                "prefix": env("CHANNELS_PREFIX", "cadreflow"),
+            },
         }
     }
 else:
