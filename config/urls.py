@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
+from notifications.urls import NotificationsApplication
 from personnel.audit.urls import AuditApplication
 from personnel.urls import PersonnelApplication
 from workflows.core.urls import MeetingsApplication
@@ -15,7 +16,12 @@ from . import views
 
 site = Site(
     title=_("Cadreflow"),
-    viewsets=[PersonnelApplication(), AuditApplication(), MeetingsApplication()],
+    viewsets=[
+        PersonnelApplication(),
+        AuditApplication(),
+        MeetingsApplication(),
+        NotificationsApplication(),
+    ],
     primary_color="#8b1a1a",
     secondary_color="#c9a227",
 )

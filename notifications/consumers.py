@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_MESSAGE = 4400
+#: notifications per ``sync`` answer; ``"more": true`` asks the client to sync again
+SYNC_PAGE = 50
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -66,6 +68,34 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
+def _client_message(text_data) -> tuple[str, int] | None:
+    """``(action, id)`` from a client frame, or None for anything else (the socket is then
+    closed with 4400): ``{"action": "sync", "after": id}`` (no ``after``: from the start) or
+    ``{"action": "read", "id": id}``; ids are JSON integers (or digit strings)."""
+    if not isinstance(text_data, str):
+        return None
+    try:
+        message = json.loads(text_data)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…", nested too deep to parse
+        return None
+    if not isinstance(message, dict):
+        return None
+    action = message.get("action")
+    if action == "sync":
+        number = message.get("after")
+        if number is None:
+            number = 0
+    elif action == "read":
+        number = message.get("id")
+    else:
+        return None
+    if isinstance(number, str) and number.isascii() and number.isdigit() and len(number) < 20:
+        number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int):  # floats, inf and NaN too
+        return None
+    return action, number
+
+
 def _payload(notification, language: str) -> dict:
     title, body = notification.rendered(language)
     return {
@@ -82,8 +112,9 @@ def _payload(notification, language: str) -> dict:
 class NotificationConsumer(LiveConsumer):
     """``/ws/notifications/``: the signed-in user's own notifications, live.
 
-    Client → server: ``{"action": "sync", "after": <last id seen>}`` (answered with what was
-    missed and the unread count) and ``{"action": "read", "id": n}``.
+    Client → server: ``{"action": "sync", "after": <last id seen>}`` (answered with up to
+    ``SYNC_PAGE`` missed notifications, oldest first, ``"more": true`` when others follow, and
+    the unread count) and ``{"action": "read", "id": n}``. Anything else closes with 4400.
     Server → client: ``{"type": "hello" | "sync" | "notification" | "unread", ...}``.
     """
 
@@ -120,9 +151,12 @@ class NotificationConsumer(LiveConsumer):
 
     @database_sync_to_async
     def _missed(self, user, after: int):
+        """A page of what came after ``after``, oldest first, and whether more follow (the
+        client then syncs again after the last id it got)."""
         language = self._language(user)
-        items = [_payload(n, language) for n in selectors.missed_since(user=user, after_id=after)]
-        return items, selectors.unread_count(user=user)
+        found = selectors.missed_since(user=user, after_id=after, limit=SYNC_PAGE + 1)
+        items = [_payload(n, language) for n in found[:SYNC_PAGE]]
+        return items, len(found) > SYNC_PAGE, selectors.unread_count(user=user)
 
     @database_sync_to_async
     def _mark_read(self, user, notification_id: int) -> int:
@@ -133,28 +167,21 @@ class NotificationConsumer(LiveConsumer):
         return getattr(user, "language", None) or translation.get_language() or "vi"
 
     async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")
-            action = message["action"]
-        except (ValueError, TypeError, KeyError):
+        parsed = _client_message(text_data)
+        if parsed is None:
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
+        action, number = parsed
         user = await self._current_user()
         if user is None:
             await self._drop()
             return
-        try:
-            if action == "sync":
-                after = int(message.get("after") or 0)
-                items, unread = await self._missed(user, after)
-                await self.send_json({"type": "sync", "items": items, "unread": unread})
-            elif action == "read":
-                unread = await self._mark_read(user, int(message["id"]))
-                await self.send_json({"type": "unread", "unread": unread})
-            else:
-                await self.close(code=CLOSE_BAD_MESSAGE)
-        except (ValueError, TypeError, KeyError):
-            await self.close(code=CLOSE_BAD_MESSAGE)
+        if action == "sync":
+            items, more, unread = await self._missed(user, number)
+            await self.send_json({"type": "sync", "items": items, "more": more, "unread": unread})
+        else:
+            unread = await self._mark_read(user, number)
+            await self.send_json({"type": "unread", "unread": unread})
 
     async def notification_new(self, event):
         result = await database_sync_to_async(self._fresh, thread_sensitive=False)(event["id"])

@@ -71,13 +71,16 @@ def _fill(template: str, values: dict) -> str:
 
 
 def _format_moment(value: str) -> str:
+    # A date first: datetime.fromisoformat("2026-05-05") succeeds too, and a due date would
+    # read "05/05/2026 midnight".
+    try:
+        return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    except ValueError:
+        pass
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        try:
-            return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
-        except ValueError:
-            return value
+        return value
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")

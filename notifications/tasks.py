@@ -16,10 +16,11 @@ from .models import Notification
 logger = logging.getLogger(__name__)
 
 
-@app.task(queue="email", retry=RetryStrategy(max_attempts=6, wait=60, exponential_wait=2))
+@app.task(queue="email", retry=RetryStrategy(max_attempts=12, wait=60, exponential_wait=2))
 def send_notification_email(notification_id: int) -> None:
     """E-mail one notification in its recipient's language. Idempotent: sent at most once
-    once it has succeeded (a crash between sending and recording may send twice)."""
+    once it has succeeded (a crash between sending and recording may send twice). Retries
+    back off exponentially for about four hours, to ride out a mail-server outage."""
     n = (
         Notification.objects.select_related("recipient")
         .filter(pk=notification_id, emailed_at__isnull=True)

@@ -81,6 +81,56 @@ class CadreFactory(factory.django.DjangoModelFactory):
     unit = factory.SubFactory(OrgUnitFactory)
 
 
+# Records the eligibility gates read (workflows/appointment/gates.py).
+
+
+class PositionHoldingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PositionHolding
+
+    cadre = factory.SubFactory(CadreFactory)
+    position = factory.SubFactory(PositionFactory)
+    started_on = dt.date(2020, 1, 1)
+
+
+class PlanningEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PlanningEntry
+
+    cadre = factory.SubFactory(CadreFactory)
+    position = factory.SubFactory(PositionFactory)
+    term_start_year = 2025
+    term_end_year = factory.LazyAttribute(lambda e: e.term_start_year + 5)
+    status = models.PlanningStatus.APPROVED
+
+
+class DisciplineRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.DisciplineRecord
+
+    cadre = factory.SubFactory(CadreFactory)
+    kind = models.DisciplineKind.REPRIMAND
+    effective_on = dt.date(2024, 1, 1)
+
+
+class InvestigationCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.InvestigationCase
+
+    cadre = factory.SubFactory(CadreFactory)
+    kind = models.InvestigationKind.DISCIPLINARY_REVIEW
+    opened_on = dt.date(2025, 1, 1)
+
+
+class PoliticalStandardConclusionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PoliticalStandardConclusion
+
+    cadre = factory.SubFactory(CadreFactory)
+    concluded_on = dt.date(2025, 12, 1)
+    outcome = models.PoliticalStandardOutcome.MEETS
+
+
 def member_of(committee, *, role=models.MembershipRole.MEMBER, user=None, started_on=None):
     """A user with an active membership (and the scope grants it brings), via the service."""
     user = user or UserFactory()

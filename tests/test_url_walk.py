@@ -17,6 +17,11 @@ pytestmark = pytest.mark.django_db
 # URLs only some roles may open; everyone else gets 404 (tested in tests/personnel/audit).
 ROLE_ONLY_PREFIXES = ("audit:",)
 
+# URLs that only take POST: a GET changes nothing and answers 405 (name → why).
+POST_ONLY = {
+    "notifications:inbox:read_all": "marks all of the user's own notifications read",
+}
+
 # URLs anyone may open (name → why).
 PUBLIC = {
     "login": "the login page",
@@ -138,6 +143,8 @@ def test_every_authenticated_page_opens_for_a_member_in_scope(client, world):
             path = path.replace(str(values["pk"]), str(world["in_scope"]["committee"]))
         response = client.get(path, follow=True)
         expected = 404 if name.startswith(ROLE_ONLY_PREFIXES) else 200
+        if name in POST_ONLY:
+            expected = 405
         assert response.status_code == expected, (name, path, response.status_code)
 
 
@@ -184,3 +191,29 @@ def test_every_meeting_url_is_404_for_someone_outside_it(client, world, district
     assert len(walked) >= 12, walked
     ballot.refresh_from_db()
     assert ballot.participations.count() == 0
+
+
+def test_every_notification_url_is_404_for_someone_elses_notification(client, world):
+    """Walk every notifications URL that takes a notification id, GET and POST, with another
+    user's notification: all must look nonexistent, and it stays unread."""
+    from notifications import kinds, services
+
+    owner = UserFactory()
+    (theirs,) = services.deliver(
+        recipient_ids=[owner.pk],
+        kind=kinds.BALLOT_OPENED.code,
+        params={"ballot": "b", "meeting": "m"},
+    )
+    client.force_login(world["user"])
+    walked = set()
+    for name, path in _all_urls({"notification_id": theirs.pk}):
+        if path is None or not (name or "").startswith("notifications:"):
+            continue
+        if "<" in path or str(theirs.pk) not in path:
+            continue
+        walked.add(name)
+        codes = {client.get(path).status_code, client.post(path, {}).status_code}
+        assert codes <= {404, 405} and 404 in codes, (name, path, codes)
+    assert walked == {"notifications:inbox:read"}, walked
+    theirs.refresh_from_db()
+    assert theirs.unread

@@ -21,6 +21,10 @@ if not env("DATABASE_URL"):
 
 CADREFLOW_DEMO_MODE = False
 
+SITE_URL = (env("SITE_URL") or "").rstrip("/")
+if not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SITE_URL must be the https:// address e-mails link to.")
+
 # HTTPS only. Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT", "1") == "1"

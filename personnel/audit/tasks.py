@@ -60,7 +60,8 @@ def audit_chain_check() -> bool:
     return False
 
 
-@app.periodic(cron="30 1 * * *", periodic_id="audit-verify")
+# 01:30 in Vietnam. procrastinate reads cron in UTC; Vietnam is UTC+7 all year (no DST).
+@app.periodic(cron="30 18 * * *", periodic_id="audit-verify")
 @app.task(queue="periodic", queueing_lock="audit-verify")
 def audit_verify_nightly(timestamp: int) -> bool:
     return audit_chain_check()

@@ -88,3 +88,11 @@ def test_completed_task_is_recorded(process):
         activation.start(RequestFactory().get("/"))
         activation.execute()
     assert [e.action for e in _events()] == [Action.TASK_ASSIGN, Action.TASK_EXECUTE]
+
+
+def test_flows_are_titled_from_their_own_docstring_not_the_base_class():
+    from tests.workflows.probe.flows import ProbeFlow, TimeoutProbeFlow
+
+    assert ProbeFlow.process_title == "Probe"
+    assert TimeoutProbeFlow.process_title.startswith("A task that must be done within two days")
+    assert "Base of every procedure" not in str(ProbeFlow.process_title)

@@ -8,9 +8,15 @@ counted from day D ends on the N-th working day after D (D itself not counted).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from functools import lru_cache
 
 import holidays
+
+# The package fills a year in on its first use, and marks the year present before adding its
+# holidays: a second thread reading meanwhile would count Tết as working days. Job workers run
+# tasks in threads that share this calendar, so every read takes the lock.
+_lock = threading.RLock()
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +25,8 @@ def _calendar():
 
 
 def is_working_day(day: dt.date) -> bool:
-    return _calendar().is_working_day(day)
+    with _lock:
+        return _calendar().is_working_day(day)
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
@@ -28,7 +35,8 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         raise ValueError("days must be >= 0")
     if days == 0:
         return start
-    return _calendar().get_nth_working_day(start, days)
+    with _lock:
+        return _calendar().get_nth_working_day(start, days)
 
 
 def working_days_left(today: dt.date, due: dt.date) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone
+from viewflow.utils import camel_case_to_title
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.view import ViewActivation
@@ -191,6 +192,17 @@ class Flow(flow.Flow):
 
     lock_impl = lock.select_for_update_lock
     procedure = ""
+
+    def __init_subclass__(cls, **kwargs):
+        # viewflow titles a flow from its docstring only when no title is inherited, so every
+        # subclass would show this base class's docstring. Title each from its own.
+        if "process_title" not in cls.__dict__:
+            doc = (cls.__dict__.get("__doc__") or "").split("\n\n", 1)[0].strip()
+            cls.process_title = doc or camel_case_to_title(cls.__name__.removesuffix("Flow"))
+        if "process_description" not in cls.__dict__:
+            parts = (cls.__dict__.get("__doc__") or "").split("\n\n", 1)
+            cls.process_description = parts[1].strip() if len(parts) > 1 else ""
+        super().__init_subclass__(**kwargs)
 
     @staticmethod
     def cadre_of(process):

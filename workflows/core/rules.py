@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .models import Denominator, MeetingKind, ParameterKey, RuleSet
+from .models import Denominator, MeetingKind, ParameterKey, RuleParameter, RuleSet
 
 _DENOMINATORS = {d.value for d in Denominator}
 _MEETINGS = {k.value for k in MeetingKind}
@@ -75,22 +75,42 @@ def validate(key: str, value: Any) -> None:
         )
 
 
+def _rows(ruleset: RuleSet) -> dict[str, RuleParameter]:
+    cached = getattr(ruleset, "_parameter_rows", None)
+    if cached is None:
+        cached = {p.key: p for p in ruleset.parameters.all()}
+        ruleset._parameter_rows = cached
+    return cached
+
+
 def parameters(ruleset: RuleSet) -> dict[str, Any]:
     cached = getattr(ruleset, "_parameters", None)
     if cached is None:
-        cached = {p.key: p.value for p in ruleset.parameters.all()}
+        cached = {key: row.value for key, row in _rows(ruleset).items()}
         ruleset._parameters = cached
     return cached
+
+
+def parameter(ruleset: RuleSet, key: ParameterKey) -> RuleParameter:
+    """The parameter row itself: its value with its source (``citation``) and ``unverified``."""
+    try:
+        return _rows(ruleset)[key.value]
+    except KeyError:
+        raise _missing(ruleset, key) from None
 
 
 def get(ruleset: RuleSet, key: ParameterKey) -> Any:
     try:
         return parameters(ruleset)[key.value]
     except KeyError:
-        raise ValidationError(
-            _("The rule-set %(ruleset)s has no value for %(key)s.")
-            % {"ruleset": ruleset, "key": key.label}
-        ) from None
+        raise _missing(ruleset, key) from None
+
+
+def _missing(ruleset: RuleSet, key: ParameterKey) -> ValidationError:
+    return ValidationError(
+        _("The rule-set %(ruleset)s has no value for %(key)s.")
+        % {"ruleset": ruleset, "key": key.label}
+    )
 
 
 def fraction(ruleset: RuleSet, key: ParameterKey) -> tuple[int, int]:

@@ -177,6 +177,7 @@ def meeting_create(
     body=None,
     competent_body=None,
     summoned: Iterable | None = None,
+    place: str = "",
 ) -> Meeting:
     if not (is_org_board_for(actor, unit) or actor.pk == chair.pk or actor.is_superuser):
         raise Forbidden(_("Only the organisation board or the chair can call this meeting."))
@@ -191,6 +192,7 @@ def meeting_create(
         scheduled_at=scheduled_at,
         body=body,
         competent_body=competent_body,
+        place=place,
     )
     meeting.full_clean()
     meeting.save()

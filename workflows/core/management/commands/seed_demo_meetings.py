@@ -1,5 +1,6 @@
 """``manage.py seed_demo_meetings``: a demo meeting of the province standing committee, called by
-the organisation board and chaired by the demo chair, with a prepared nomination ballot.
+the organisation board and chaired by the demo chair, with a prepared nomination ballot, and a
+deadline three working days away (so the board sees a reminder).
 Run after ``seed_demo``; idempotent; demo mode only."""
 
 import datetime as dt
@@ -8,9 +9,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from personnel.models import Cadre, Committee, CommitteeKind, User
-from workflows.core import services
+from workflows.core import calendar, services
+from workflows.core.deadlines import deadline_reminders_send, deadline_set
 from workflows.core.models import BallotKind, BallotMode, Meeting, MeetingKind, RuleSet
 
 TITLE = "Hội nghị Ban Thường vụ Tỉnh ủy — giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy"
@@ -47,6 +50,7 @@ class Command(BaseCommand):
                 ruleset=RuleSet.objects.get(code="qd377-2025", version=1),
                 chair=chair,
                 scheduled_at=timezone.now() + dt.timedelta(days=1),
+                place="Phòng họp số 1, trụ sở Tỉnh ủy",
             )
             services.ballot_create(
                 actor=staff,
@@ -56,5 +60,20 @@ class Command(BaseCommand):
                 title="Giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy",
                 cadres=candidates,
             )
+            # A limit the organisation board must watch: reminded at once (3 working days left).
+            deadline_set(
+                actor=staff,
+                title=gettext_noop("Complete the appointment dossier"),
+                subject=candidates[0].full_name if candidates else TITLE,
+                starts_on=timezone.localdate() - dt.timedelta(days=30),
+                working_days=calendar.working_days_left(
+                    timezone.localdate() - dt.timedelta(days=30), timezone.localdate()
+                )
+                + 3,
+                responsible=[staff],
+                link=f"/meetings/{meeting.pk}/",
+                source="QĐ 377-QĐ/TW (demo)",
+            )
+        deadline_reminders_send()
         if options["verbosity"] >= 1:
             self.stdout.write(f"Demo meeting created: {meeting}")
