@@ -8,6 +8,14 @@ from django.contrib.auth import logout
 _KEY = "_cadreflow_last_seen"
 
 
+def session_is_idle(session, now: int | None = None) -> bool:
+    """True once the session has gone SESSION_IDLE_TIMEOUT seconds without a request (the
+    websocket consumers apply the same rule, so an idle session stops receiving pushes)."""
+    last_seen = session.get(_KEY)
+    now = int(time.time()) if now is None else now
+    return last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT
+
+
 class SessionIdleTimeoutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -16,7 +24,7 @@ class SessionIdleTimeoutMiddleware:
         if request.user.is_authenticated:
             now = int(time.time())
             last_seen = request.session.get(_KEY)
-            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+            if session_is_idle(request.session, now):
                 logout(request)
             else:
                 # Write at most once a minute so every request does not rewrite the session.

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.contrib import auth
 from django.utils import translation
 
+from config.middleware import session_is_idle
+
 from . import realtime, selectors, services
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if session is None or not session.session_key or connected_as is None:
             return None
         store = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)
+        if session_is_idle(store):  # the HTTP side would log this session out now
+            return None
         user = auth.get_user(SimpleNamespace(session=store))
         if not user.is_authenticated or not user.is_active or user.pk != connected_as.pk:
             return None
@@ -121,6 +125,9 @@ class NotificationConsumer(LiveConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        if await self._current_user() is None:  # idle-expired session
             await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         self.group = realtime.user_group(user.pk)

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import textwrap
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -274,6 +275,16 @@ def _revoke(how: str, user, client) -> None:
         Session.objects.filter(session_key=client.cookies["sessionid"].value).update(
             expire_date=timezone.now() - dt.timedelta(seconds=1)
         )
+    elif how == "idle past the timeout":
+        from importlib import import_module
+
+        from django.conf import settings
+
+        store = import_module(settings.SESSION_ENGINE).SessionStore(
+            client.cookies["sessionid"].value
+        )
+        store["_cadreflow_last_seen"] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 1
+        store.save()
     elif how == "deactivated":
         User.objects.filter(pk=user.pk).update(is_active=False)
     elif how == "password changed elsewhere":
@@ -286,7 +297,14 @@ def _revoke(how: str, user, client) -> None:
 
 @pytest.mark.parametrize("trigger", ["push", "client message"])
 @pytest.mark.parametrize(
-    "how", ["logout", "session expired", "deactivated", "password changed elsewhere"]
+    "how",
+    [
+        "logout",
+        "session expired",
+        "idle past the timeout",
+        "deactivated",
+        "password changed elsewhere",
+    ],
 )
 async def test_a_revoked_session_stops_pushes_at_once(sockets, channel_layer, alice, how, trigger):
     [earlier, later] = await database_sync_to_async(_notes)(alice, 2)

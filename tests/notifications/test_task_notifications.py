@@ -134,11 +134,6 @@ def test_an_assignment_or_reassignment_by_someone_else_tells_the_new_owner(peopl
     assert english.rendered("en")[0] == f"Task assigned to you: {decide.title}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AuditedViewActivation.reassign notifies the new owner even when they reassign the "
-    "task to themselves (workflows/core/nodes.py; assign() already skips self-claims)",
-)
 def test_taking_a_task_over_oneself_tells_nobody(people):
     process = _start(people)
     prepare = _task(process, NoticeProbeFlow.prepare)

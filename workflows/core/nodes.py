@@ -97,7 +97,8 @@ class AuditedViewActivation(ViewActivation):
             self.task.assigned = timezone.now()
         super().reassign.original(user)
         _record(self, Action.TASK_REASSIGN, changes={"owner": [previous, _owner(self.task)]})
-        if user is not None:
+        actor = context.current_user()
+        if user is not None and (actor is None or actor.pk != user.pk):
             _announce(self.task, [user], kinds.TASK_ASSIGNED)
 
     @Activation.status.super()
