@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from personnel import models
 from personnel.audit.verify import verify_chain
@@ -68,6 +69,28 @@ def test_seed_demo_builds_the_province_once(settings):
     assert meeting.chair.username == "chutich"
     assert meeting.summons.count() == meeting.body.memberships.count()
     assert Ballot.objects.get(meeting=meeting).candidates.count() >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_meetings_gives_the_board_a_deadline_and_one_reminder():
+    """The demo shows a living inbox: the organisation board has a limit 3 working days away
+    and was reminded once, however often the seed runs; the summoned were told."""
+    call_command("seed_demo", verbosity=0)
+
+    from notifications.models import Notification
+    from workflows.core import calendar
+    from workflows.core.models import Deadline
+
+    call_command("seed_demo_meetings", verbosity=0)
+    call_command("seed_demo_meetings", verbosity=0)
+    deadline = Deadline.objects.get()
+    assert [u.username for u in deadline.responsible.all()] == ["tochuc"]
+    assert calendar.working_days_left(timezone.localdate(), deadline.due) == 3
+    reminders = Notification.objects.filter(kind="deadline.approaching")
+    assert [(n.recipient.username, n.params["days"]) for n in reminders] == [("tochuc", 3)]
+    summoned = Notification.objects.filter(kind="meeting.summoned")
+    assert summoned.exists()
+    assert not summoned.filter(recipient__username="tochuc").exists()  # the caller is not told
 
 
 def test_seed_demo_refuses_outside_demo_mode(settings):

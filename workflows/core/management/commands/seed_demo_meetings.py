@@ -14,8 +14,9 @@ from django.utils.translation import gettext_noop
 from personnel.models import Cadre, Committee, CommitteeKind, User
 from workflows.core import calendar, services
 from workflows.core.deadlines import deadline_reminders_send, deadline_set
-from workflows.core.models import BallotKind, BallotMode, Meeting, MeetingKind, RuleSet
+from workflows.core.models import BallotKind, BallotMode, Deadline, Meeting, MeetingKind, RuleSet
 
+DEADLINE = gettext_noop("Complete the appointment dossier")
 TITLE = "Hội nghị Ban Thường vụ Tỉnh ủy — giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy"
 
 
@@ -25,8 +26,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if getattr(settings, "CADREFLOW_DEMO_MODE", False) is not True:
             raise CommandError("seed_demo_meetings runs only with CADREFLOW_DEMO_MODE = True.")
-        if Meeting.objects.filter(title=TITLE).exists():
-            return
         try:
             chair = User.objects.get(username="chutich")
             staff = User.objects.get(username="tochuc")
@@ -39,41 +38,47 @@ class Command(BaseCommand):
                 "-political_theory_level", "full_name"
             )[:3]
         )
-        with transaction.atomic():
-            meeting = services.meeting_create(
-                actor=staff,
-                title=TITLE,
-                kind=MeetingKind.STANDING_COMMITTEE,
-                unit=body.unit,
-                body=body,
-                competent_body=body,
-                ruleset=RuleSet.objects.get(code="qd377-2025", version=1),
-                chair=chair,
-                scheduled_at=timezone.now() + dt.timedelta(days=1),
-                place="Phòng họp số 1, trụ sở Tỉnh ủy",
-            )
-            services.ballot_create(
-                actor=staff,
-                meeting=meeting,
-                kind=BallotKind.NOMINATION,
-                mode=BallotMode.ELECTRONIC,
-                title="Giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy",
-                cadres=candidates,
-            )
-            # A limit the organisation board must watch: reminded at once (3 working days left).
+        meeting = Meeting.objects.filter(title=TITLE).first()
+        if meeting is None:
+            meeting = self._meeting(staff, chair, body, candidates)
+            if options["verbosity"] >= 1:
+                self.stdout.write(f"Demo meeting created: {meeting}")
+        if not Deadline.objects.filter(title=DEADLINE, met_at__isnull=True).exists():
+            # A limit the organisation board must watch: 3 working days left, so the board is
+            # reminded at once (and told when it passes, if the demo runs that long).
+            start = timezone.localdate() - dt.timedelta(days=30)
             deadline_set(
                 actor=staff,
-                title=gettext_noop("Complete the appointment dossier"),
+                title=DEADLINE,
                 subject=candidates[0].full_name if candidates else TITLE,
-                starts_on=timezone.localdate() - dt.timedelta(days=30),
-                working_days=calendar.working_days_left(
-                    timezone.localdate() - dt.timedelta(days=30), timezone.localdate()
-                )
-                + 3,
+                starts_on=start,
+                working_days=calendar.working_days_left(start, timezone.localdate()) + 3,
                 responsible=[staff],
                 link=f"/meetings/{meeting.pk}/",
                 source="QĐ 377-QĐ/TW (demo)",
             )
         deadline_reminders_send()
-        if options["verbosity"] >= 1:
-            self.stdout.write(f"Demo meeting created: {meeting}")
+
+    @transaction.atomic
+    def _meeting(self, staff, chair, body, candidates) -> Meeting:
+        meeting = services.meeting_create(
+            actor=staff,
+            title=TITLE,
+            kind=MeetingKind.STANDING_COMMITTEE,
+            unit=body.unit,
+            body=body,
+            competent_body=body,
+            ruleset=RuleSet.objects.get(code="qd377-2025", version=1),
+            chair=chair,
+            scheduled_at=timezone.now() + dt.timedelta(days=1),
+            place="Phòng họp số 1, trụ sở Tỉnh ủy",
+        )
+        services.ballot_create(
+            actor=staff,
+            meeting=meeting,
+            kind=BallotKind.NOMINATION,
+            mode=BallotMode.ELECTRONIC,
+            title="Giới thiệu nhân sự Phó Trưởng Ban Tổ chức Tỉnh ủy",
+            cadres=candidates,
+        )
+        return meeting
