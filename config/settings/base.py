@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "personnel",
     "personnel.audit",
     "workflows.core",
+    "workflows.appointment",
     "notifications",
 ]
 

@@ -53,6 +53,9 @@ class Action(models.TextChoices):
     BALLOT_COUNTS_CONFIRM = "ballot.counts_confirm", _("Paper counts confirmed")
     BALLOT_HEAD_DECISION = "ballot.head_decision", _("Head decided a tied vote")
     BALLOT_RESULTS_VIEW = "ballot.results_view", _("Sealed results viewed")
+    # appointment (bổ nhiệm)
+    APPOINTMENT_START = "appointment.start", _("Appointment procedure started")
+    APPOINTMENT_POLICY_DECIDE = "appointment.policy", _("Appointment policy decided")
     # deadlines in working days
     DEADLINE_SET = "deadline.set", _("Deadline set")
     DEADLINE_MET = "deadline.met", _("Deadline met")
