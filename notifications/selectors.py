@@ -54,7 +54,7 @@ def email_preferences(*, user) -> dict[str, bool]:
 
 
 def email_recipients(*, user_ids, kind: str) -> set[int]:
-    """Which of ``user_ids`` want ``kind`` e-mailed (and have an address)."""
+    """Which of ``user_ids`` want ``kind`` e-mailed (the job skips those without an address)."""
     spec = kinds.get(kind)
     overrides = dict(
         EmailPreference.objects.filter(user_id__in=user_ids, kind=kind).values_list(

@@ -146,14 +146,11 @@ def _push_read(user_id: int) -> None:
 
 def notification_mark_read(*, user, notification_id: int) -> bool:
     """Mark one of the user's own notifications read; False if there is no such (own) one."""
-    found = Notification.objects.filter(recipient=user, pk=notification_id).exists()
-    if not found:
-        return False
-    if Notification.objects.filter(recipient=user, pk=notification_id, read_at__isnull=True).update(
-        read_at=timezone.now()
-    ):
+    own = Notification.objects.filter(recipient=user, pk=notification_id)
+    if own.filter(read_at__isnull=True).update(read_at=timezone.now()):
         _push_read(user.pk)
-    return True
+        return True
+    return own.exists()  # already read, or not theirs
 
 
 def notification_mark_all_read(*, user) -> int:

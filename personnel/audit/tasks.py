@@ -11,7 +11,7 @@ from procrastinate.contrib.django import app
 
 from notifications import kinds
 from notifications.services import notify
-from personnel.models import CommitteeKind
+from personnel.models import CommitteeKind, CommitteeMembership
 from personnel.selectors import active_on
 
 from .verify import verify_chain
@@ -21,24 +21,14 @@ logger = logging.getLogger(__name__)
 
 def alert_recipients():
     """Active inspection-committee members and administrators."""
+    inspection = CommitteeMembership.objects.filter(
+        active_on(timezone.localdate()), committee__kind=CommitteeKind.INSPECTION
+    )
     return (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(
-                memberships__in=_inspection_memberships(),
-            )
-        )
+        .filter(Q(is_superuser=True) | Q(memberships__in=inspection))
         .distinct()
-    )
-
-
-def _inspection_memberships():
-    from personnel.models import CommitteeMembership
-
-    return CommitteeMembership.objects.filter(
-        active_on(timezone.localdate()), committee__kind=CommitteeKind.INSPECTION
     )
 
 

@@ -18,7 +18,7 @@ from workflows.core import rules
 from workflows.core.deadlines import deadline_meet, deadline_set
 from workflows.core.errors import Conflict, Forbidden, Invalid
 from workflows.core.models import ParameterKey
-from workflows.core.services import is_org_board_for
+from workflows.core.services import is_org_board_for, ruleset_mark_in_use
 
 from . import selectors
 from .models import Appointment, Source, Stage
@@ -83,8 +83,7 @@ def appointment_start(
             stage=Stage.POLICY_REQUESTED,
             prepared_by=actor,
         )
-        if not ruleset.in_use:
-            type(ruleset).objects.filter(pk=ruleset.pk).update(in_use=True)
+        ruleset_mark_in_use(ruleset)
         _audit(
             actor=actor,
             action=Action.APPOINTMENT_START,

@@ -132,7 +132,8 @@ def ruleset_parameter_set(
     return parameter
 
 
-def _mark_in_use(ruleset: RuleSet) -> None:
+def ruleset_mark_in_use(ruleset: RuleSet) -> None:
+    """From now on the rule-set is read-only (PostgreSQL enforces it): something runs under it."""
     RuleSet.objects.filter(pk=ruleset.pk, in_use=False).update(in_use=True)
 
 
@@ -196,7 +197,7 @@ def meeting_create(
     )
     meeting.full_clean()
     meeting.save()
-    _mark_in_use(ruleset)
+    ruleset_mark_in_use(ruleset)
     people = list(summoned) if summoned is not None else []
     if not people and body is not None:
         people = [m.user for m in body.memberships.filter(active_on(timezone.localdate()))]
