@@ -10,6 +10,7 @@ from viewflow.urls import Site
 from notifications.urls import NotificationsApplication
 from personnel.audit.urls import AuditApplication
 from personnel.urls import PersonnelApplication
+from workflows.appointment.urls import AppointmentsApplication
 from workflows.core.urls import MeetingsApplication
 
 from . import views
@@ -20,6 +21,7 @@ site = Site(
         PersonnelApplication(),
         AuditApplication(),
         MeetingsApplication(),
+        AppointmentsApplication(),
         NotificationsApplication(),
     ],
     primary_color="#8b1a1a",

@@ -159,6 +159,7 @@ class PlanningStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
     REMOVED = "removed", _("Removed")
+    FULFILLED = "fulfilled", _("Fulfilled: appointed to the post")
 
 
 class TrainingKind(models.TextChoices):

@@ -1,5 +1,8 @@
 """The test suite: real PostgreSQL (DATABASE_URL, set by `config.launch test` when unset)."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import database_config, env
 
@@ -28,3 +31,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # A minimal flow for testing workflows.core (tests/workflows/probe); never in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.workflows.probe"]  # noqa: F405
+
+# Uploads go to a throwaway directory per run.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cadreflow-media-"))

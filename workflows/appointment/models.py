@@ -85,6 +85,27 @@ class Appointment(Process):
     effective_date = models.DateField(_("effective from"), null=True, blank=True)
     term_end = models.DateField(_("term ends"), null=True, blank=True)
     closed_reason = models.TextField(_("reason for closing"), blank=True)
+    leadership = models.ForeignKey(
+        Committee,
+        verbose_name=_("leadership collective"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The collective of steps 1 and 3; the competent body when the unit has none."),
+    )
+    standing_evaluation = models.TextField(_("standing committee's written evaluation"), blank=True)
+    new_issues_conclusion = models.TextField(_("conclusion on newly arising issues"), blank=True)
+    appraisal_submitted_at = models.DateTimeField(_("appraisal submitted"), null=True, blank=True)
+    appraisal_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("appraisal approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    appraisal_note = models.TextField(_("appraisal review note"), blank=True)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("dossier prepared by"),
@@ -107,6 +128,112 @@ class Appointment(Process):
 
     def __str__(self) -> str:
         return f"{self.position.title} — {self.get_source_display()}"
+
+
+class StepCode(models.TextChoices):
+    STEP1 = "step1", _("Step 1: leadership collective, criteria and eligible list")
+    STEP2 = "step2", _("Step 2: expanded meeting, nomination ballot")
+    STEP3 = "step3", _("Step 3: leadership collective, nomination ballot")
+    STEP4 = "step4", _("Step 4: key officials, ballot on the nominee")
+    CONVERSATION = "conversation", _("Conversation with the candidate")
+    CONSULTATION = "consultation", _("Consultation of the candidate's current unit")
+    VERIFICATION = "verification", _("Background verification")
+    FINAL = "final", _("Final vote of the competent body")
+
+
+class AppointmentStep(models.Model):
+    """One step as it ran: its meeting and ballot (several rows when a step was called again),
+    or, for the external source's conversation steps, the written record."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="steps")
+    code = models.CharField(_("step"), max_length=14, choices=StepCode.choices)
+    meeting = models.ForeignKey(
+        "core.Meeting",
+        verbose_name=_("meeting"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    ballot = models.ForeignKey(
+        "core.Ballot",
+        verbose_name=_("ballot"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("record"), blank=True)
+    #: {"forward": [cadre ids], "result": ...} once recorded; nothing secret (counts only)
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class DossierKind(models.TextChoices):
+    """The uploaded items of §7.8 (vote summaries and count minutes are generated)."""
+
+    MEMO = "memo", _("Submission memo (tờ trình)")
+    RESUME = "resume", _("Résumé with photo")
+    SELF_ASSESSMENT = "self_assessment", _("Self-assessment for the last 3 years")
+    WORKPLACE_COMMENTS = "workplace_comments", _("Workplace Party cell and committee comments")
+    RESIDENCE_COMMENTS = "residence_comments", _("Residence Party cell comments")
+    POLITICAL_STANDARD = "political_standard", _("Political-standard conclusion")
+    ASSETS = "assets", _("Asset and income declaration")
+    DIPLOMAS = "diplomas", _("Diplomas and certificates")
+    OTHER = "other", _("Other document")
+
+
+REQUIRED_DOSSIER = [k for k in DossierKind if k != DossierKind.OTHER]
+
+
+def dossier_path(instance, filename: str) -> str:
+    # The stored name is random: the original name is kept in ``filename`` for display only.
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()
+    return f"appointments/{instance.appointment_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class DossierItem(models.Model):
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="dossier")
+    kind = models.CharField(_("document"), max_length=20, choices=DossierKind.choices)
+    file = models.FileField(_("file"), upload_to=dossier_path, max_length=200)
+    filename = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dossier item")
+        verbose_name_plural = _("dossier items")
+        ordering = ["kind", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.filename}"
 
 
 class CandidateStatus(models.TextChoices):

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from personnel.models import CommitteeKind, CommitteeMembership, MembershipRole
+from personnel.models import Committee, CommitteeKind, CommitteeMembership, MembershipRole
 from personnel.selectors import active_on, units_for_user
 from workflows.core.models import RuleSet
 
@@ -15,16 +15,7 @@ from .models import Appointment
 
 def competent_chair(appointment: Appointment):
     """The chair of the body that decides (today), or None."""
-    membership = (
-        CommitteeMembership.objects.filter(
-            active_on(timezone.localdate()),
-            committee=appointment.competent_body,
-            role=MembershipRole.CHAIR,
-        )
-        .select_related("user")
-        .first()
-    )
-    return membership.user if membership else None
+    return chair_of(appointment.competent_body)
 
 
 def org_board_members(appointment: Appointment) -> QuerySet:
@@ -60,3 +51,64 @@ def appointments_for_user(*, user) -> QuerySet[Appointment]:
     if user.is_superuser:
         return qs
     return qs.filter(unit__in=units_for_user(user=user))
+
+
+def competent_members(appointment: Appointment) -> QuerySet:
+    return members_of(appointment.competent_body)
+
+
+def appraisal_reviewers(appointment: Appointment) -> QuerySet:
+    """Who may approve the appraisal: the organisation board and the competent body, less the
+    person who prepared the dossier (separation of duties)."""
+    people = org_board_members(appointment) | competent_members(appointment)
+    if appointment.prepared_by_id:
+        people = people.exclude(pk=appointment.prepared_by_id)
+    return people.distinct()
+
+
+def leadership_for(unit) -> Committee | None:
+    """The unit's leadership collective, if it has one (steps 1 and 3)."""
+    return Committee.objects.filter(unit=unit, kind=CommitteeKind.LEADERSHIP).order_by("pk").first()
+
+
+def appointment_get_for_user(*, user, pk) -> Appointment:
+    """The procedure if it is in the user's scope; 404 otherwise (never 403: that confirms it
+    exists)."""
+    from django.http import Http404
+
+    try:
+        return appointments_for_user(user=user).get(pk=pk)
+    except (Appointment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def chair_of(committee) -> object | None:
+    if committee is None:
+        return None
+    membership = (
+        CommitteeMembership.objects.filter(
+            active_on(timezone.localdate()), committee=committee, role=MembershipRole.CHAIR
+        )
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def members_of(committee) -> QuerySet:
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__in=CommitteeMembership.objects.filter(
+                active_on(timezone.localdate()), committee=committee
+            ),
+            is_active=True,
+        )
+        .distinct()
+    )
+
+
+def appointment_url(appointment: Appointment) -> str:
+    from django.urls import reverse
+
+    return reverse("appointments:appointment:detail", kwargs={"appointment_id": appointment.pk})
