@@ -299,6 +299,13 @@ def _require_open(appointment: Appointment) -> None:
         raise Conflict(_("This appointment procedure has ended."))
 
 
+def _expect(step: str | None, code: str | None) -> None:
+    """The page posted for ``step``; if the procedure has moved on meanwhile (someone else
+    acted first), say so instead of acting on the next step."""
+    if step is not None and step != code:
+        raise Conflict(_("This step has already been dealt with by someone else: reload the page."))
+
+
 def _require_chair(actor, appointment: Appointment) -> None:
     if selectors.competent_chair(appointment) != actor:
         raise Forbidden(_("Only the chair of the competent body can do this."))
@@ -503,6 +510,7 @@ def step_call(
     place: str = "",
     summoned: Sequence | None = None,
     mode: str = BallotMode.ELECTRONIC,
+    step: str | None = None,
 ) -> AppointmentStep:
     """The organisation board calls the current step's meeting with its ballot on the engine.
     The meeting then runs on its own pages (convene, attendance, open, vote, close); quorum
@@ -515,6 +523,7 @@ def step_call(
         _require_open(appointment)
         _require_board(actor, appointment)
         code = current_step(appointment)
+        _expect(step, code)
         if code not in MEETING_STEPS:
             raise Conflict(_("No step is waiting for a meeting."))
         if appointment.steps.filter(code=code, recorded_at__isnull=True).exists():
@@ -595,7 +604,12 @@ def step_call(
 
 
 def tie_decide(
-    *, actor, appointment: Appointment, approve: bool, differing_opinions: str
+    *,
+    actor,
+    appointment: Appointment,
+    approve: bool,
+    differing_opinions: str,
+    step: str | None = None,
 ) -> AppointmentStep:
     """Exactly 50 % in a collective vote (step 1 or the final vote): the head of the meeting
     decides and reports every differing opinion (I-3)."""
@@ -605,6 +619,7 @@ def tie_decide(
         appointment = _locked(appointment)
         _require_open(appointment)
         code = current_step(appointment)
+        _expect(step, code)
         step = _last_step(appointment, code) if code else None
         if step is None or step.ballot is None or step.recorded_at is not None:
             raise Conflict(_("No vote of this procedure awaits the head's decision."))
@@ -643,7 +658,9 @@ def _approval_passed(step: AppointmentStep, ballot: Ballot) -> list[int]:
     return passed
 
 
-def step_record(*, actor, appointment: Appointment, note: str = "") -> AppointmentStep:
+def step_record(
+    *, actor, appointment: Appointment, note: str = "", step: str | None = None
+) -> AppointmentStep:
     """Record the outcome of the current step's closed ballot and move on (or, when the vote
     produced nobody or rejected the list, keep the step open to be called again)."""
     from .flows import AppointmentFlow
@@ -653,6 +670,7 @@ def step_record(*, actor, appointment: Appointment, note: str = "") -> Appointme
         _require_open(appointment)
         _require_board(actor, appointment)
         code = current_step(appointment)
+        _expect(step, code)
         if code not in MEETING_STEPS:
             raise Conflict(_("No step is waiting for a vote to be recorded."))
         step = _last_step(appointment, code)
@@ -746,7 +764,9 @@ def step_record(*, actor, appointment: Appointment, note: str = "") -> Appointme
     return step
 
 
-def external_record(*, actor, appointment: Appointment, note: str) -> AppointmentStep:
+def external_record(
+    *, actor, appointment: Appointment, note: str, step: str | None = None
+) -> AppointmentStep:
     """External source (§7.7): the conversation with the candidate, the consultation of their
     current unit, the background verification — each a written record by the board."""
     from .flows import AppointmentFlow
@@ -756,6 +776,7 @@ def external_record(*, actor, appointment: Appointment, note: str) -> Appointmen
         _require_open(appointment)
         _require_board(actor, appointment)
         code = current_step(appointment)
+        _expect(step, code)
         if code not in STEP_ORDER[Source.EXTERNAL]:
             raise Conflict(_("No conversation or verification step is waiting."))
         if appointment.candidate_id is None:

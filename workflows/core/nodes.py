@@ -9,11 +9,13 @@ request, from ``personnel.audit.context.acting_as(user)``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from viewflow.utils import camel_case_to_title
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.nodes.view import ViewActivation
 
@@ -184,6 +186,25 @@ class View(flow.View):
             )
 
 
+class WaitingRowLock:
+    """Lock the process row with ``SELECT ... FOR UPDATE`` and wait for it.
+
+    viewflow's ``SelectForUpdateLock`` asks with NOWAIT and catches the lock error *inside* its
+    atomic block; within a service's enclosing transaction that leaves the transaction aborted,
+    so the loser of a race crashed with InternalError instead of retrying. Waiting is what the
+    services want: the loser proceeds once the winner commits, re-reads the state, and answers
+    409 (``Conflict``).
+    """
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        with transaction.atomic():
+            flow_class.process_class._default_manager.filter(
+                pk=process_pk
+            ).select_for_update().exists()
+            yield
+
+
 class Flow(flow.Flow):
     """Base of every procedure: row locks on the process, audited cancellation.
 
@@ -191,7 +212,7 @@ class Flow(flow.Flow):
     define ``cadre_of(process)`` so events are filed under the cadre concerned.
     """
 
-    lock_impl = lock.select_for_update_lock
+    lock_impl = WaitingRowLock()
     procedure = ""
 
     def __init_subclass__(cls, **kwargs):

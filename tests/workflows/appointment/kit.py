@@ -139,7 +139,7 @@ def approve_all(ballot: Ballot, n: int, *, approve: int | None = None):
     rows = list(ballot.candidates.values_list("pk", flat=True))
     marks = []
     for i in range(n):
-        choice = Choice.APPROVE if i < approve else Choice.REJECT
+        choice = Choice.APPROVE if i < approve else Choice.DISAPPROVE
         marks.append([PaperMark(choice=choice, candidate_id=pk) for pk in rows])
     return marks
 
@@ -187,4 +187,4 @@ def walk_to_final(world: World, appointment: Appointment, *, winner=None) -> App
     return refresh(appointment)
 
 
-__all__ = ["BallotKind", "World"]
+__all__ = ["BallotKind", "Choice", "PaperMark", "UserFactory", "World", "in_session"]

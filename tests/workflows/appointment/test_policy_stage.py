@@ -184,22 +184,6 @@ def test_when_the_limit_passes_the_board_must_explain_and_report(
     assert sorted(notified) == sorted([world["staff"].pk, world["staff2"].pk])
 
 
-def test_finishing_disarms_the_limit(world):
-    from personnel.audit.context import acting_as
-
-    appointment = _start(world)
-    appointment = services.appointment_policy_decide(
-        actor=world["chair"], appointment=appointment, approve=True
-    )
-    step1 = _open(appointment, AppointmentFlow.step1).get()
-    with acting_as(world["staff"]), AppointmentFlow.lock(appointment.pk):
-        services.task_complete(task=step1, actor=world["staff"])
-    appointment.refresh_from_db()
-    assert appointment.status == STATUS.DONE
-    assert _open(appointment, AppointmentFlow.limit).count() == 0
-    assert Deadline.objects.get().met_at is not None
-
-
 def test_procedures_are_visible_only_within_scope(world):
     appointment = _start(world)
     assert list(selectors.appointments_for_user(user=world["staff"])) == [appointment]
