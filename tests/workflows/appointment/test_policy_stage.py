@@ -182,6 +182,19 @@ def test_when_the_limit_passes_the_board_must_explain_and_report(
         if n.params["task"]["en"] == "Explain and report the missed time limit"
     ]
     assert sorted(notified) == sorted([world["staff"].pk, world["staff2"].pk])
+    # the board explains; the report is on the audit trail and the procedure goes on
+    with pytest.raises(Invalid):
+        services.limit_report(actor=world["staff"], appointment=appointment, report=" ")
+    with pytest.raises(Forbidden):
+        services.limit_report(actor=world["member"], appointment=appointment, report="x")
+    services.limit_report(
+        actor=world["staff2"],
+        appointment=appointment,
+        report="Chậm do chờ kết luận tiêu chuẩn chính trị; đã báo cáo Ban Thường vụ.",
+    )
+    assert not _open(appointment, AppointmentFlow.explain_and_report).exists()
+    assert _open(appointment, AppointmentFlow.step1).exists()
+    assert AuditEvent.objects.get(action="appointment.report").reason.startswith("Chậm")
 
 
 def test_procedures_are_visible_only_within_scope(world):
