@@ -69,6 +69,7 @@ def run(host: str, port: int) -> int:
     _say("database migrated")
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo_meetings", verbosity=0)
+    call_command("seed_demo_appointments", verbosity=0)
     import uvicorn
 
     from personnel.demo import DEMO_PASSWORD, demo_logins

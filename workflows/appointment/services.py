@@ -21,9 +21,15 @@ from notifications.services import notify
 from personnel.audit.actions import Action
 from personnel.audit.context import acting_as
 from personnel.audit.services import audit_record
-from personnel.models import Cadre, CommitteeKind, PlanningEntry, PlanningStatus
+from personnel.models import (
+    Cadre,
+    CommitteeKind,
+    PlanningEntry,
+    PlanningStatus,
+    PositionHolding,
+)
 from personnel.selectors import cadres_for_user
-from personnel.services import holding_start
+from personnel.services import holding_end, holding_start
 from workflows.core import rules
 from workflows.core import services as core
 from workflows.core.deadlines import deadline_meet, deadline_set
@@ -1002,9 +1008,12 @@ def decision_issue(
     number: str,
     decision_date: dt.date,
     effective_date: dt.date,
+    ends_previous: bool = True,
 ) -> Appointment:
     """The competent chair signs the decision: the cadre holds the post from the effective date
-    for a term (5 years), and their planning entry for the post is fulfilled."""
+    for a term (5 years), and their planning entry for the post is fulfilled. Unless the
+    decision keeps them in it concurrently (``ends_previous=False``), the posts they held end
+    the day before."""
     from .flows import AppointmentFlow
 
     with transaction.atomic(), acting_as(actor), AppointmentFlow.lock(appointment.pk):
@@ -1019,7 +1028,18 @@ def decision_issue(
         if effective_date < decision_date:
             raise Invalid(_("The decision cannot take effect before it is signed."))
         cadre = appointment.candidate
+        ended = []
         try:
+            if ends_previous:
+                for previous in PositionHolding.objects.filter(
+                    cadre=cadre, ended_on__isnull=True, started_on__lt=effective_date
+                ).exclude(position=appointment.position):
+                    holding_end(
+                        actor=actor,
+                        holding=previous,
+                        ended_on=effective_date - dt.timedelta(days=1),
+                    )
+                    ended.append(previous.pk)
             holding = holding_start(
                 actor=actor,
                 cadre=cadre,
@@ -1058,6 +1078,7 @@ def decision_issue(
                 "decision_number": [None, appointment.decision_number],
                 "effective_date": [None, effective_date.isoformat()],
                 "planning_fulfilled": [None, fulfilled],
+                "holdings_ended": [None, ended],
             },
         )
         task_complete(task=task, actor=actor)

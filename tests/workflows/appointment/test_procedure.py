@@ -95,6 +95,9 @@ def test_the_internal_source_runs_to_a_decision(world, django_capture_on_commit_
     assert appointment.status == STATUS.DONE
     holding = PositionHolding.objects.get(cadre=winner, position=world.position)
     assert holding.started_on == TODAY() + dt.timedelta(days=1)
+    # the deputy post is left the day before; the holdings do not overlap
+    [previous] = PositionHolding.objects.filter(cadre=winner).exclude(pk=holding.pk)
+    assert previous.ended_on == TODAY()
     assert holding.term_ends_on == holding.started_on.replace(year=holding.started_on.year + 5)
     assert holding.decision_ref == "123-QĐ/TU"
     assert appointment.term_end == holding.term_ends_on
@@ -630,3 +633,19 @@ def test_two_board_members_recording_one_step_at_once_one_gets_a_conflict(distri
     assert sorted(outcomes) == ["conflict", "ok"]
     assert appointment.steps.filter(recorded_at__isnull=False).count() == 1
     assert kit.refresh(appointment).stage == Stage.STEP1_DONE
+
+
+def test_a_decision_may_keep_the_previous_post_concurrently(world):
+    appointment = kit.walk_to_final(world, kit.approved(world))
+    _final_vote(world, appointment)
+    services.step_record(actor=world.staff, appointment=appointment)
+    services.decision_issue(
+        actor=world.chair,
+        appointment=appointment,
+        number="7-QĐ/TU",
+        decision_date=TODAY(),
+        effective_date=TODAY(),
+        ends_previous=False,
+    )
+    current = PositionHolding.objects.filter(cadre=world.cadres[0], ended_on__isnull=True)
+    assert current.count() == 2
