@@ -31,3 +31,31 @@ class SessionIdleTimeoutMiddleware:
                 if last_seen is None or now - last_seen >= 60:
                     request.session[_KEY] = now
         return self.get_response(request)
+
+
+class LockContentionMiddleware:
+    """A request that could not get a row lock in time lost a race: answer 409, not 500.
+
+    Services wait for a procedure's row lock (decision 0007); PostgreSQL's ``lock_timeout``
+    (set on the runtime role in production) ends a wait that lasts too long with SQLSTATE 55P03,
+    and viewflow's own lock raises ``FlowLockFailed`` after its retries.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import OperationalError
+        from django.shortcuts import render
+        from viewflow.workflow.exceptions import FlowLockFailed
+
+        lost = isinstance(exception, FlowLockFailed) or (
+            isinstance(exception, OperationalError)
+            and getattr(exception.__cause__, "sqlstate", None) == "55P03"
+        )
+        if lost:
+            return render(request, "409.html", status=409)
+        return None
