@@ -10,7 +10,7 @@ from viewflow.urls import Site
 from notifications.urls import NotificationsApplication
 from personnel.audit.urls import AuditApplication
 from personnel.urls import PersonnelApplication
-from workflows.appointment.urls import AppointmentsApplication
+from workflows.appointment.urls import AppointmentsApplication, workflow_app
 from workflows.core.urls import MeetingsApplication
 
 from . import views
@@ -22,6 +22,7 @@ site = Site(
         AuditApplication(),
         MeetingsApplication(),
         AppointmentsApplication(),
+        workflow_app(),
         NotificationsApplication(),
     ],
     primary_color="#8b1a1a",

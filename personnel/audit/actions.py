@@ -61,6 +61,7 @@ class Action(models.TextChoices):
     APPOINTMENT_STEP_CALL = "appointment.step_call", _("Appointment step meeting called")
     APPOINTMENT_STEP_RECORD = "appointment.step", _("Appointment step recorded")
     APPOINTMENT_DOSSIER_UPLOAD = "appointment.dossier", _("Appointment dossier document added")
+    APPOINTMENT_DOSSIER_READ = "appointment.dossier_read", _("Appointment dossier document read")
     APPOINTMENT_APPRAISAL = "appointment.appraisal", _("Appointment appraisal submitted")
     APPOINTMENT_APPRAISAL_REVIEW = "appointment.review", _("Appointment appraisal reviewed")
     APPOINTMENT_TIE_DECIDE = "appointment.tie", _("Tied final vote decided by the head")

@@ -112,3 +112,19 @@ def appointment_url(appointment: Appointment) -> str:
     from django.urls import reverse
 
     return reverse("appointments:appointment:detail", kwargs={"appointment_id": appointment.pk})
+
+
+def may_read_dossier(*, user, appointment: Appointment) -> bool:
+    """Who reads the dossier (asset declarations, Party-cell comments) and the gate results of
+    an appointment already in the user's scope: the organisation board, the competent body and
+    the inspection committee's auditors (who review the whole decision history) — not every
+    committee member whose scope covers the unit."""
+    from personnel.audit.selectors import can_explore
+    from workflows.core.services import is_org_board_for
+
+    return (
+        user.is_superuser
+        or is_org_board_for(user, appointment.unit)
+        or competent_members(appointment).filter(pk=user.pk).exists()
+        or can_explore(user=user)
+    )

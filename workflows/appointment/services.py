@@ -914,6 +914,25 @@ def dossier_add(*, actor, appointment: Appointment, kind: str, upload) -> Dossie
     return item
 
 
+def dossier_open(*, user, appointment: Appointment, item_id) -> DossierItem:
+    """A dossier document for a reader allowed to see it (``selectors.may_read_dossier``);
+    the reading is audited, like opening a cadre's record. ``DossierItem.DoesNotExist`` for
+    anyone else or any other id, so the page answers 404."""
+    if not selectors.may_read_dossier(user=user, appointment=appointment):
+        raise DossierItem.DoesNotExist
+    item = appointment.dossier.get(pk=item_id)
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action=Action.APPOINTMENT_DOSSIER_READ,
+            target=item,
+            process=appointment.pk,
+            procedure="appointment",
+            cadre=appointment.candidate_id,
+        )
+    return item
+
+
 def appraisal_submit(
     *, actor, appointment: Appointment, standing_evaluation: str, new_issues_conclusion: str
 ) -> Appointment:

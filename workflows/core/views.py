@@ -57,17 +57,19 @@ def _meeting_url(meeting_or_id) -> str:
     return reverse("meetings:meeting:detail", kwargs={"meeting_id": pk})
 
 
-def refused(request, exc: Refused, *, meeting=None):
-    """The page for a refusal: its status (400/403/409) and its message, nothing else."""
+def refused(request, exc: Refused, *, meeting=None, back: str = "", back_label: str = ""):
+    """The page for a refusal: its status (400/403/409) and its message, nothing else, with a
+    way back (the meeting's page unless ``back`` is given). Other procedures use it too."""
+    if not back:
+        back = _meeting_url(meeting) if meeting is not None else reverse("meetings:meeting:index")
     return render(
         request,
-        "meetings/refused.html",
+        "errors/refused.html",
         {
             "status": exc.status,
             "message": exc.message,
-            "back": _meeting_url(meeting)
-            if meeting is not None
-            else reverse("meetings:meeting:index"),
+            "back": back,
+            "back_label": back_label or _("Back to the meeting"),
         },
         status=exc.status,
     )
