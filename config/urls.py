@@ -10,7 +10,9 @@ from viewflow.urls import Site
 from notifications.urls import NotificationsApplication
 from personnel.audit.urls import AuditApplication
 from personnel.urls import PersonnelApplication
-from workflows.appointment.urls import AppointmentsApplication, workflow_app
+from workflows.appointment import urls as appointment_urls
+from workflows.appointment.urls import AppointmentsApplication
+from workflows.core.flow_views import workflow_app
 from workflows.core.urls import MeetingsApplication
 
 from . import views
@@ -22,7 +24,7 @@ site = Site(
         AuditApplication(),
         MeetingsApplication(),
         AppointmentsApplication(),
-        workflow_app(),
+        workflow_app([appointment_urls.flow_viewset()]),
         NotificationsApplication(),
     ],
     primary_color="#8b1a1a",

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "personnel.audit",
     "workflows.core",
     "workflows.appointment",
+    "workflows.evaluation",
+    "workflows.planning",
     "notifications",
 ]
 

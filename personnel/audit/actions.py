@@ -68,6 +68,8 @@ class Action(models.TextChoices):
     APPOINTMENT_DECISION = "appointment.decision", _("Appointment decision issued")
     APPOINTMENT_WITHDRAW = "appointment.withdraw", _("Appointment candidate withdrawn")
     APPOINTMENT_REPORT = "appointment.report", _("Missed appointment time limit reported")
+    # evaluation and quality rating (đánh giá, xếp loại) — issue #7
+    # planning review (quy hoạch) — issue #7
     # deadlines in working days
     DEADLINE_SET = "deadline.set", _("Deadline set")
     DEADLINE_MET = "deadline.met", _("Deadline met")
