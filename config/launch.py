@@ -67,9 +67,7 @@ def run(host: str, port: int) -> int:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     _say("database migrated")
-    call_command("seed_demo", verbosity=0)
-    call_command("seed_demo_meetings", verbosity=0)
-    call_command("seed_demo_appointments", verbosity=0)
+    call_command("seed_demo", verbosity=0)  # the registry, then each procedure's demo data
     import uvicorn
 
     from personnel.demo import DEMO_PASSWORD, demo_logins

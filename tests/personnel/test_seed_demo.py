@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_builds_the_province_once(settings):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--registry-only", verbosity=0)
     counts = {
         m: m.objects.count()
         for m in (
@@ -58,7 +58,7 @@ def test_seed_demo_builds_the_province_once(settings):
     ]
     assert verify_chain().ok
 
-    call_command("seed_demo", verbosity=0)  # idempotent
+    call_command("seed_demo", "--registry-only", verbosity=0)  # idempotent
     assert counts == {m: m.objects.count() for m in counts}
 
     from workflows.core.models import Ballot, Meeting
@@ -76,7 +76,7 @@ def test_seed_demo_meetings_gives_the_board_a_deadline_and_one_reminder(
 ):
     """The demo shows a living inbox: the organisation board has a limit 3 working days away
     and was reminded once, however often the seed runs; the summoned were told."""
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--registry-only", verbosity=0)
 
     from notifications.models import Notification
     from workflows.core import calendar
@@ -100,6 +100,6 @@ def test_seed_demo_meetings_gives_the_board_a_deadline_and_one_reminder(
 def test_seed_demo_refuses_outside_demo_mode(settings):
     settings.CADREFLOW_DEMO_MODE = False
     with pytest.raises(CommandError, match="CADREFLOW_DEMO_MODE"):
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", "--registry-only", verbosity=0)
     assert not models.Cadre.objects.exists()
     assert not models.User.objects.filter(username="admin").exists()

@@ -42,14 +42,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    """seed_demo then seed_demo_appointments, once; what the second wrote on stderr."""
+    """``seed_demo`` (the registry, then every procedure's demo data), once; its stderr."""
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            call_command("seed_demo", verbosity=0)
             err = io.StringIO()
-            call_command("seed_demo_appointments", verbosity=0, stderr=err)
+            call_command("seed_demo", verbosity=0, stderr=err)
             yield err.getvalue()
         finally:
             transaction.set_rollback(True)
