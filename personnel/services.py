@@ -30,6 +30,7 @@ from .models import (
     MembershipRole,
     OrgUnit,
     PlanningEntry,
+    PlanningStatus,
     PoliticalStandardConclusion,
     Position,
     PositionHolding,
@@ -354,6 +355,32 @@ def evaluation_result_add(*, actor, cadre: Cadre, **fields) -> EvaluationResult:
 @transaction.atomic
 def planning_entry_add(*, actor, cadre: Cadre, **fields) -> PlanningEntry:
     return _create(PlanningEntry(cadre=cadre, **fields), actor=actor, action=Action.PLANNING_ADD)
+
+
+@transaction.atomic
+def planning_entry_status_set(
+    *, actor, entry: PlanningEntry, status: str, reason: str = "", **audit
+) -> PlanningEntry:
+    """Move a planning entry to ``status`` (approved, removed, ...). A removal keeps its reason
+    on the entry; any other status clears it. ``audit`` (process, procedure) files the event
+    under the procedure that made the change."""
+    entry = PlanningEntry.objects.select_for_update().get(pk=entry.pk)
+    before = snapshot(entry, ["status", "removal_reason"])
+    entry.status = status
+    entry.removal_reason = reason.strip() if status == PlanningStatus.REMOVED else ""
+    if status == PlanningStatus.REMOVED and not entry.removal_reason:
+        raise ValidationError(_("A removal from the plan needs its reason."))
+    _save(entry, update_fields=["status", "removal_reason"])
+    audit_record(
+        actor=actor,
+        action=Action.PLANNING_ENTRY_STATUS,
+        target=entry,
+        changes=changes_between(before, snapshot(entry, ["status", "removal_reason"])),
+        reason=reason.strip(),
+        unit=entry.position.unit_id,
+        **audit,
+    )
+    return entry
 
 
 @transaction.atomic

@@ -33,8 +33,9 @@ START = dt.date(2025, 10, 1)
 
 def load_rulesets() -> None:
     """Re-create the shipped rule-sets (a transactional test's flush removes migration data)."""
-    migration = importlib.import_module("workflows.core.migrations.0002_rulesets")
-    migration.load(django_apps, None)
+    for name in ("0002_rulesets", "0004_planning_structure", "0005_evaluation_scoring"):
+        migration = importlib.import_module(f"workflows.core.migrations.{name}")
+        migration.load(django_apps, None)
 
 
 def ruleset(code: str = "qd377-2025", version: int = 1) -> RuleSet:

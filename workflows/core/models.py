@@ -63,6 +63,12 @@ class ParameterKey(models.TextChoices):
     EXCELLENT_QUOTA = "excellent_quota_percent_of_good", _("'Excellent' quota (% of 'good')")
     ROTATION_MIN_SERVICE = "rotation_min_service_years", _("Rotation: service years left")
     ROTATION_MIN_DURATION = "rotation_min_duration_months", _("Rotation: minimum duration")
+    PLANNING_STRUCTURE = "planning_structure", _("Planning: structure targets (young, women)")
+    EVALUATION_SCORE_BANDS = (
+        "evaluation_score_bands",
+        _("Evaluation: lowest score of each rating level"),
+    )
+    EVALUATION_CRITERIA = "evaluation_criteria_points", _("Evaluation: criteria groups and points")
 
 
 class RuleSet(models.Model):

@@ -7,10 +7,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from personnel.models import ManagementLevel
+
 from .models import Denominator, MeetingKind, ParameterKey, RuleParameter, RuleSet
 
 _DENOMINATORS = {d.value for d in Denominator}
 _MEETINGS = {k.value for k in MeetingKind}
+# Management levels ("diện ... quản lý"), for parameters that differ by level.
+_LEVELS = {level.value for level in ManagementLevel}
 
 
 def _positive_int(value) -> bool:
@@ -23,6 +27,27 @@ def _fraction(value) -> bool:
         and set(value) == {"numerator", "denominator"}
         and all(_positive_int(v) for v in value.values())
         and value["numerator"] <= value["denominator"]
+    )
+
+
+def _score_bands(value) -> bool:
+    """Lowest score of each level above "not completed": 0 < completed < good < excellent <= 100."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {"excellent", "good", "completed"}
+        and all(_positive_int(v) for v in value.values())
+        and value["completed"] < value["good"] < value["excellent"] <= 100
+    )
+
+
+def _criteria_points(value) -> bool:
+    """Criteria groups (code -> most points), adding up to the 100-point scale."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and k for k in value)
+        and all(_positive_int(v) for v in value.values())
+        and sum(value.values()) == 100
     )
 
 
@@ -64,6 +89,16 @@ SHAPES = {
     ParameterKey.EXCELLENT_QUOTA: lambda v: _positive_int(v) and v <= 100,
     ParameterKey.ROTATION_MIN_SERVICE: _positive_int,
     ParameterKey.ROTATION_MIN_DURATION: _positive_int,
+    ParameterKey.EVALUATION_SCORE_BANDS: _score_bands,
+    ParameterKey.EVALUATION_CRITERIA: _criteria_points,
+    ParameterKey.PLANNING_STRUCTURE: lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"young_under", "young_percent", "women_percent"}
+        and isinstance(v["young_under"], dict)
+        and set(v["young_under"]) == _LEVELS
+        and all(_positive_int(x) for x in v["young_under"].values())
+        and all(_positive_int(v[k]) and v[k] <= 100 for k in ("young_percent", "women_percent"))
+    ),
 }
 
 
