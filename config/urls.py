@@ -14,6 +14,8 @@ from workflows.appointment import urls as appointment_urls
 from workflows.appointment.urls import AppointmentsApplication
 from workflows.core.flow_views import workflow_app
 from workflows.core.urls import MeetingsApplication
+from workflows.planning import urls as planning_urls
+from workflows.planning.urls import PlanningApplication
 
 from . import views
 
@@ -24,7 +26,14 @@ site = Site(
         AuditApplication(),
         MeetingsApplication(),
         AppointmentsApplication(),
-        workflow_app([appointment_urls.flow_viewset()]),
+        PlanningApplication(),
+        workflow_app(
+            [
+                appointment_urls.flow_viewset(),
+                planning_urls.flow_viewset(),
+                planning_urls.removal_flow_viewset(),
+            ]
+        ),
         NotificationsApplication(),
     ],
     primary_color="#8b1a1a",
