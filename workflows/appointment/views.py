@@ -13,8 +13,7 @@ competent body (who see every result anyway).
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -25,12 +24,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from viewflow.workflow.status import STATUS
 
 from personnel.models import Cadre
+from workflows.core import pages
 from workflows.core import selectors as core_selectors
 from workflows.core import services as core
 from workflows.core import views as core_views
 from workflows.core.calendar import working_days_left
-from workflows.core.errors import Conflict, Forbidden, Invalid, Refused
+from workflows.core.errors import Forbidden, Refused
 from workflows.core.models import BallotStatus
+from workflows.core.pages import HttpResponseSeeOther
 
 from . import forms, selectors, services
 from .gates import LABELS, Gate
@@ -46,10 +47,6 @@ from .models import (
 )
 
 # --------------------------------------------------------------------------- helpers
-
-
-class HttpResponseSeeOther(HttpResponseRedirect):
-    status_code = 303
 
 
 def task_page(request, **kwargs):
@@ -473,40 +470,17 @@ def dossier_download(request, appointment_id: int, item_id: int):
 # --------------------------------------------------------------------------- actions
 
 
-def _action(
-    request,
-    appointment_id,
-    *,
-    name: str,
-    form_class,
-    run,
-    check=None,
-    form_kwargs=None,
-    anchor: str = "",
-    files: bool = False,
-):
-    """One POST: scope (404), who may act (403, before the form is read), the form (400 with
-    the page as sent), one service call (403/409 page, 400 on the form)."""
+def _action(request, appointment_id, **kwargs):
+    """One POST on the appointment (``workflows.core.pages.form_action``)."""
     appointment = _get(request, appointment_id)
-    if check is not None:
-        refusal = check(request.user, appointment)
-        if refusal is not None:
-            return refused(request, refusal, appointment=appointment)
-    kwargs = form_kwargs(request, appointment) if form_kwargs else {}
-    form = form_class(request.POST, request.FILES if files else None, **kwargs)
-    if not form.is_valid():
-        return _render(request, appointment, status=400, **{name: form})
-    try:
-        run(request.user, appointment, form)
-    except (Forbidden, Conflict) as exc:
-        return refused(request, exc, appointment=appointment)
-    except (Invalid, ValidationError) as exc:
-        message = exc.message if isinstance(exc, Refused) else " ".join(exc.messages)
-        form.add_error(None, message)
-        return _render(request, appointment, status=400, **{name: form})
-    except Refused as exc:
-        return refused(request, exc, appointment=appointment)
-    return HttpResponseSeeOther(_url(appointment, anchor))
+    return pages.form_action(
+        request,
+        appointment,
+        render=_render,
+        refuse=lambda request, exc: refused(request, exc, appointment=appointment),
+        done=lambda anchor: _url(appointment, anchor),
+        **kwargs,
+    )
 
 
 def _board_or_chair(user, appointment):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,12 +44,9 @@ from .models import (
     MeetingStatus,
     ParameterKey,
 )
+from .pages import HttpResponseSeeOther
 
 # --------------------------------------------------------------------------- helpers
-
-
-class HttpResponseSeeOther(HttpResponseRedirect):
-    status_code = 303
 
 
 def _meeting_url(meeting_or_id) -> str:

@@ -15,8 +15,7 @@ The proposed cadres' gates are for the organisation board and the competent body
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,11 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from viewflow.workflow.status import STATUS
 
 from personnel.models import Cadre
+from workflows.core import pages
 from workflows.core import selectors as core_selectors
 from workflows.core import services as core
 from workflows.core import views as core_views
 from workflows.core.errors import Conflict, Forbidden, Invalid, Refused
 from workflows.core.models import BallotStatus
+from workflows.core.pages import HttpResponseSeeOther
 
 from . import forms, selectors, services
 from .gates import LABELS
@@ -46,10 +47,6 @@ from .models import (
 )
 
 # --------------------------------------------------------------------------- helpers
-
-
-class HttpResponseSeeOther(HttpResponseRedirect):
-    status_code = 303
 
 
 def task_page(request, **kwargs):
@@ -390,37 +387,17 @@ def review_detail(request, review_id: int):
 # --------------------------------------------------------------------------- actions
 
 
-def _action(
-    request,
-    review_id,
-    *,
-    name: str,
-    form_class,
-    run,
-    check=None,
-    form_kwargs=None,
-    anchor: str = "",
-):
-    """One POST: scope (404), who may act (403, before the form is read), the form (400 with
-    the page as sent), one service call (403/409 page, 400 on the form)."""
+def _action(request, review_id, **kwargs):
+    """One POST on the review (``workflows.core.pages.form_action``)."""
     review = _get(request, review_id)
-    if check is not None:
-        refusal = check(request.user, review)
-        if refusal is not None:
-            return refused(request, refusal, review=review)
-    kwargs = form_kwargs(request, review) if form_kwargs else {}
-    form = form_class(request.POST, **kwargs)
-    if not form.is_valid():
-        return _render(request, review, status=400, **{name: form})
-    try:
-        run(request.user, review, form)
-    except (Invalid, ValidationError) as exc:
-        message = exc.message if isinstance(exc, Refused) else " ".join(exc.messages)
-        form.add_error(None, message)
-        return _render(request, review, status=400, **{name: form})
-    except Refused as exc:
-        return refused(request, exc, review=review)
-    return HttpResponseSeeOther(_url(review, anchor))
+    return pages.form_action(
+        request,
+        review,
+        render=_render,
+        refuse=lambda request, exc: refused(request, exc, review=review),
+        done=lambda anchor: _url(review, anchor),
+        **kwargs,
+    )
 
 
 @require_POST
