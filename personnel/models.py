@@ -146,6 +146,9 @@ class EvaluationPeriod(models.TextChoices):
     YEAR = "year", _("Year")
     QUARTER = "quarter", _("Quarter")
     TERM = "term", _("Term")
+    #: QĐ 366-QĐ/TW (2025): besides the term, the year and the quarter, an evaluation "when
+    #: necessary"; each one names its occasion, and a cadre may have several in a year
+    AD_HOC = "ad_hoc", _("When necessary (ad hoc)")
 
 
 class EvaluationLevel(models.IntegerChoices):
@@ -628,6 +631,12 @@ class EvaluationResult(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"), null=True, blank=True)
+    occasion = models.CharField(
+        _("occasion"),
+        max_length=200,
+        blank=True,
+        help_text=_("Why an ad hoc evaluation was held; given for ad hoc evaluations only."),
+    )
     level = models.PositiveSmallIntegerField(_("rating"), choices=EvaluationLevel.choices)
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
 
@@ -652,9 +661,18 @@ class EvaluationResult(models.Model):
                 name="evaluation_year_plausible",
                 violation_error_message=_("The year is not plausible."),
             ),
+            models.CheckConstraint(
+                condition=(Q(period="ad_hoc") & ~Q(occasion=""))
+                | (~Q(period="ad_hoc") & Q(occasion="")),
+                name="evaluation_occasion_only_for_ad_hoc",
+                violation_error_message=_(
+                    "An ad hoc evaluation names its occasion; other periods have none."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["cadre", "period", "year", "quarter"],
                 nulls_distinct=False,
+                condition=~Q(period="ad_hoc"),
                 name="evaluation_one_per_period",
                 violation_error_message=_("This cadre already has a result for that period."),
             ),

@@ -72,6 +72,12 @@ class EvaluationCampaign(Process):
         _("year"), help_text=_("For a term, the year the term ends.")
     )
     quarter = models.PositiveSmallIntegerField(_("quarter"), null=True, blank=True)
+    occasion = models.CharField(
+        _("occasion"),
+        max_length=200,
+        blank=True,
+        help_text=_("For an ad hoc evaluation: why it is held."),
+    )
     track = models.CharField(_("track"), max_length=10, choices=Track.choices)
     ruleset = models.ForeignKey(
         RuleSet, verbose_name=_("rule-set"), on_delete=models.PROTECT, related_name="+"
@@ -112,6 +118,14 @@ class EvaluationCampaign(Process):
                 violation_error_message=_("A quarter (1–4) is given for quarterly periods only."),
             ),
             models.CheckConstraint(
+                condition=(Q(period="ad_hoc") & ~Q(occasion=""))
+                | (~Q(period="ad_hoc") & Q(occasion="")),
+                name="campaign_occasion_only_for_ad_hoc",
+                violation_error_message=_(
+                    "An ad hoc evaluation names its occasion; other periods have none."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(year__gte=1975) & Q(year__lte=2100),
                 name="campaign_year_plausible",
                 violation_error_message=_("The year is not plausible."),
@@ -135,6 +149,11 @@ class EvaluationCampaign(Process):
             }
         if self.period == EvaluationPeriod.TERM:
             return gettext("Term ending %(year)s") % {"year": self.year}
+        if self.period == EvaluationPeriod.AD_HOC:
+            return gettext("Ad hoc, %(year)s: %(occasion)s") % {
+                "year": self.year,
+                "occasion": self.occasion,
+            }
         return gettext("Year %(year)s") % {"year": self.year}
 
 

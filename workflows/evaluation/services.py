@@ -261,25 +261,49 @@ def campaign_open(
     year: int,
     units: Iterable[OrgUnit],
     quarter: int | None = None,
+    occasion: str = "",
+    cadres: Iterable[Cadre] | None = None,
     track: str = Track.PARTY,
     ruleset=None,
     self_assessment_days: int = 10,
 ) -> EvaluationCampaign:
     """The organisation board opens a campaign for a period over ``units``: one evaluation per
     unit's collective and per cadre of those units, each with its peer group and competent
-    level; each self-assessor is asked to file within ``self_assessment_days`` working days."""
+    level; each self-assessor is asked to file within ``self_assessment_days`` working days.
+
+    An ad hoc evaluation ("when necessary", QĐ 366) names its ``occasion`` and may be limited to
+    some ``cadres`` of the units (then only they are evaluated, not the collectives); it never
+    overlaps the periodic ones, and a cadre may be evaluated ad hoc several times a year."""
     units = sorted({u.pk: u for u in units}.values(), key=lambda u: u.path)
+    occasion = (occasion or "").strip()
     if not units:
         raise Invalid(_("Choose the units to evaluate."))
     if not title.strip():
         raise Invalid(_("Give the campaign a title."))
     if period not in EvaluationPeriod.values:
-        raise Invalid(_("Choose the period: a year, a quarter or a term."))
+        raise Invalid(_("Choose the period: a year, a quarter, a term or an ad hoc evaluation."))
     if period == EvaluationPeriod.QUARTER:
         if quarter not in (1, 2, 3, 4):
             raise Invalid(_("Choose the quarter (1–4)."))
     elif quarter is not None:
         raise Invalid(_("A quarter is given for quarterly evaluations only."))
+    if period == EvaluationPeriod.AD_HOC:
+        if not occasion:
+            raise Invalid(_("Say why this ad hoc evaluation is held."))
+    elif occasion:
+        raise Invalid(_("An occasion is given for ad hoc evaluations only."))
+    elif cadres is not None:
+        raise Invalid(_("Only an ad hoc evaluation can be limited to some cadres."))
+    if cadres is not None:
+        cadres = sorted({c.pk: c for c in cadres}.values(), key=lambda c: c.pk)
+        if not cadres:
+            raise Invalid(_("Choose the cadres to evaluate."))
+        outside = [c for c in cadres if c.unit_id not in {u.pk for u in units}]
+        if outside:
+            raise Invalid(
+                _("Not working in the units evaluated: %(names)s.")
+                % {"names": ", ".join(str(c) for c in outside)}
+            )
     if not isinstance(year, int) or not 1975 <= year <= 2100:
         raise Invalid(_("The year is not plausible."))
     if not 1 <= self_assessment_days <= MAX_SELF_ASSESSMENT_DAYS:
@@ -309,7 +333,9 @@ def campaign_open(
         list(
             OrgUnit.objects.select_for_update().filter(pk__in=[u.pk for u in units]).order_by("pk")
         )
-        overlap = _overlapping(units, period, year, quarter)
+        overlap = (
+            [] if period == EvaluationPeriod.AD_HOC else _overlapping(units, period, year, quarter)
+        )
         if overlap:
             raise Conflict(
                 _("Already evaluated for this period in another campaign: %(units)s.")
@@ -321,6 +347,7 @@ def campaign_open(
             period=period,
             year=year,
             quarter=quarter,
+            occasion=occasion,
             track=ruleset.track,
             ruleset=ruleset,
             stage=CampaignStage.OPEN,
@@ -331,7 +358,7 @@ def campaign_open(
         campaign = EvaluationCampaign.objects.get(pk=campaign.pk)
         campaign.units.set(units)
         ruleset_mark_in_use(ruleset)
-        evaluations, skipped = _build_evaluations(campaign, units, today)
+        evaluations, skipped = _build_evaluations(campaign, units, today, cadres=cadres)
         Evaluation.objects.bulk_create(evaluations)
         _set_deadlines(actor, campaign, evaluations, today)
         _audit(
@@ -350,16 +377,21 @@ def campaign_open(
     return campaign
 
 
-def _build_evaluations(campaign, units, today) -> tuple[list[Evaluation], dict]:
+def _build_evaluations(campaign, units, today, *, cadres=None) -> tuple[list[Evaluation], dict]:
     skipped: dict[str, list] = {"no_competent_level": [], "retired": [], "already_rated": []}
-    rated = set(
-        EvaluationResult.objects.filter(
-            period=campaign.period, year=campaign.year, quarter=campaign.quarter
-        ).values_list("cadre_id", flat=True)
+    rated = (
+        set()  # ad hoc evaluations may repeat
+        if campaign.period == EvaluationPeriod.AD_HOC
+        else set(
+            EvaluationResult.objects.filter(
+                period=campaign.period, year=campaign.year, quarter=campaign.quarter
+            ).values_list("cadre_id", flat=True)
+        )
     )
+    chosen = None if cadres is None else {c.pk for c in cadres}
     evaluations = []
     for unit in units:
-        collective = selectors.evaluated_collective(unit)
+        collective = selectors.evaluated_collective(unit) if chosen is None else None
         if collective is not None:
             above = selectors.standing_committee_above(unit, include_self=False)
             if above is None:
@@ -376,7 +408,10 @@ def _build_evaluations(campaign, units, today) -> tuple[list[Evaluation], dict]:
                     )
                 )
         standing = selectors.standing_committee_above(unit)
-        for cadre in Cadre.objects.filter(unit=unit).select_related("user").order_by("pk"):
+        people = Cadre.objects.filter(unit=unit).select_related("user").order_by("pk")
+        if chosen is not None:
+            people = people.filter(pk__in=chosen)
+        for cadre in people:
             if cadre.retirement_date < today:
                 skipped["retired"].append(cadre.pk)
                 continue
@@ -1069,6 +1104,7 @@ def campaign_publish(*, actor, campaign: EvaluationCampaign) -> EvaluationCampai
                         period=campaign.period,
                         year=campaign.year,
                         quarter=campaign.quarter,
+                        occasion=campaign.occasion,
                         level=evaluation.decided_level,
                         score=evaluation.total,
                     )
