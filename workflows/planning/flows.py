@@ -27,6 +27,12 @@ from . import selectors
 from .models import PlanningReview, RemovalProposal, Stage
 from .views import task_page
 
+#: Working days for the tasks that follow a decision (design defaults: the regulations set no
+#: limit, §4 Q11; reminders go to whoever the task waits for, and the limit shows on the task)
+APPROVE_WITHIN = 10
+PUBLISH_WITHIN = 5
+REMOVAL_WITHIN = 10
+
 
 def _board(activation):
     return selectors.board_members(activation.process.coerced.unit)
@@ -73,6 +79,7 @@ class PlanningReviewFlow(nodes.Flow):
         nodes.View(task_page)
         .Annotation(title=_("Approve the plan"))
         .Assign(_competent_chair)
+        .Within(APPROVE_WITHIN)
         .Next(this.approved)
     )
     approved = (
@@ -80,7 +87,7 @@ class PlanningReviewFlow(nodes.Flow):
         .Then(this.publish)
         .Else(this.closed)
     )
-    publish = _board_task(_("Publish the approved list")).Next(this.end)
+    publish = _board_task(_("Publish the approved list")).Within(PUBLISH_WITHIN).Next(this.end)
     closed = flow.End()
     end = flow.End()
 
@@ -107,7 +114,9 @@ class RemovalFlow(nodes.Flow):
     procedure = "planning"
 
     start = flow.StartHandle(this.begin).Next(this.confirm)
-    confirm = _board_task(_("Confirm the removal from the plan")).Next(this.end)
+    confirm = (
+        _board_task(_("Confirm the removal from the plan")).Within(REMOVAL_WITHIN).Next(this.end)
+    )
     end = flow.End()
 
     @staticmethod

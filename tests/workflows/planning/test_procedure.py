@@ -18,9 +18,10 @@ from tests.workflows.ballot_kit import load_rulesets
 from tests.workflows.planning import kit
 from workflows.appointment import services as appointment_services
 from workflows.core.errors import Conflict, Forbidden, Invalid
-from workflows.core.models import Choice
+from workflows.core.models import Choice, Deadline
 from workflows.core.services import PaperMark
 from workflows.planning import selectors, services
+from workflows.planning.flows import APPROVE_WITHIN, PUBLISH_WITHIN
 from workflows.planning.models import CandidateStatus, ReviewCandidate, Stage, StepCode
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,10 @@ def test_the_review_runs_to_approved_entries_and_is_published(
         review = kit.walk_to_vote(world, review)
         assert review.stage == Stage.VOTED
         assert _open_nodes(review) == ["decide"]
+        # the competent chair's approval has a limit in working days
+        [approval] = Deadline.objects.filter(process_id=review.pk, met_at__isnull=True)
+        assert approval.working_days == APPROVE_WITHIN
+        assert list(approval.responsible.all()) == [world.chair]
         # nothing is in the plan before the competent level approves
         assert not PlanningEntry.objects.filter(cadre__in=[a, b, c]).exists()
         review = kit.decide(world, review)
@@ -86,8 +91,11 @@ def test_the_review_runs_to_approved_entries_and_is_published(
         assert set(review.candidates.values_list("status", flat=True)) == {CandidateStatus.PLANNED}
         # before publication the planned cadre sees nothing of it
         assert not selectors.published_plan_for_user(user=planned_user).exists()
+        [publication] = Deadline.objects.filter(process_id=review.pk, met_at__isnull=True)
+        assert publication.working_days == PUBLISH_WITHIN
         review = services.review_publish(actor=world.staff, review=review)
     assert review.stage == Stage.PUBLISHED
+    assert not Deadline.objects.filter(process_id=review.pk, met_at__isnull=True).exists()
     assert review.status == STATUS.DONE
     assert list(review.steps.values_list("code", flat=True)) == [
         StepCode.LEADERSHIP,

@@ -23,9 +23,11 @@ from tests.factories import (
     member_of,
 )
 from tests.workflows.planning import kit
+from workflows.core import calendar
 from workflows.core.errors import Conflict, Forbidden, Invalid
+from workflows.core.models import Deadline
 from workflows.planning import services
-from workflows.planning.flows import RemovalFlow
+from workflows.planning.flows import REMOVAL_WITHIN, RemovalFlow
 from workflows.planning.models import RemovalProposal, RemovalReason, RemovalStatus
 from workflows.planning.tasks import planning_removal_scan
 
@@ -81,11 +83,18 @@ def test_over_the_planning_age_gets_a_removal_task_and_confirming_it_removes_the
     assert _open_nodes(removal) == ["confirm"]
     # the board hears of the task in its queue
     assert Notification.objects.filter(kind="task.queued", recipient=world.staff).exists()
+    # ... with a limit in working days, the board responsible for it
+    deadline = Deadline.objects.get(process_id=removal.pk)
+    assert deadline.due == calendar.add_working_days(today, REMOVAL_WITHIN)
+    assert world.staff in deadline.responsible.all()
+    assert deadline.met_at is None
     entry.refresh_from_db()
     assert entry.status == PlanningStatus.APPROVED  # not before the board confirms
     with django_capture_on_commit_callbacks(execute=True):
         removal = services.removal_confirm(actor=world.staff, removal=removal)
     assert removal.state == RemovalStatus.CONFIRMED
+    deadline.refresh_from_db()
+    assert deadline.met_at is not None
     assert removal.status == STATUS.DONE
     entry.refresh_from_db()
     assert entry.status == PlanningStatus.REMOVED
