@@ -205,3 +205,24 @@ def asgi_log_in(asgi_server):
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     return _log_in
+
+
+@pytest.fixture
+def browser_of(chromium, log_in):
+    """``browser_of(user, phone=False)``: a page in a browser context of its own, logged in as
+    ``user`` through the login form. Every context is closed at the end of the test."""
+    from .kit import DESK, PHONE
+
+    contexts = []
+
+    def _open(user, *, phone: bool = False):
+        context = chromium.new_context(**(PHONE if phone else DESK))
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, user.username)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -17,13 +17,13 @@ The process page is checked for horizontal overflow on a 390 px wide phone.
 """
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from personnel.models import ManagementLevel, PositionHolding, UnitKind
+from tests.browser.kit import no_overflow, off_the_page_thread
 from tests.factories import OrgUnitFactory
 from tests.workflows.appointment import kit
 from tests.workflows.ballot_kit import load_rulesets
@@ -38,16 +38,8 @@ from workflows.appointment.models import (
 from workflows.core.calendar import working_days_left
 from workflows.core.models import BallotStatus, Choice
 
-PHONE = {
-    "locale": "vi-VN",
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
 # "30" as the count of working days left, not as part of the due date next to it.
 THIRTY_DAYS = re.compile(r"(?<![\d/.-])30(?![\d/.-])")
-DESK = {"locale": "vi-VN", "viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture
@@ -63,46 +55,6 @@ def world(transactional_db):
     )
     district = OrgUnitFactory(name="Thành phố Cao Lãnh", code="cao-lanh", parent=province)
     return kit.build_world(district)
-
-
-@pytest.fixture
-def browser_of(chromium, log_in):
-    """``browser_of(user, phone=False)``: a page in a browser context of its own, logged in as
-    ``user`` through the login form. Every context is closed at the end of the test."""
-    contexts = []
-
-    def _open(user, *, phone: bool = False):
-        context = chromium.new_context(**(PHONE if phone else DESK))
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, user.username)
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-def _no_overflow(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{overflow}px of horizontal scrolling"
-
-
-def _off_the_page_thread(fn, *args):
-    """Run ``fn`` in a thread of its own, the way a request would run it: Playwright keeps an
-    event loop marked as running in the test thread, where the services' after-commit pushes
-    (``async_to_sync``) would be refused."""
-    from django.db import connections
-
-    def call():
-        try:
-            return fn(*args)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(call).result(timeout=60)
 
 
 def _last_step(appointment_id: int) -> AppointmentStep:
@@ -141,7 +93,7 @@ def _run_meeting_in_browser(url, chair_page, browser_of, step, voters, output_di
         expect(phone.get_by_test_id("vote-form")).to_be_visible()
         for row in rows:
             phone.get_by_test_id(f"choice-{row}-{Choice.APPROVE.value}").click()
-        _no_overflow(phone)
+        no_overflow(phone)
         if i == 0:
             phone.screenshot(path=str(output_dir / f"{name}-phone-paper.png"), full_page=True)
         phone.get_by_test_id("vote-submit").click()
@@ -248,11 +200,11 @@ def test_internal_appointment_from_policy_to_profile(live_server, world, browser
     board_phone = browser_of(world.staff, phone=True)
     board_phone.goto(detail)
     expect(board_phone.get_by_test_id(f"candidate-{winner.pk}")).to_be_visible()
-    _no_overflow(board_phone)
+    no_overflow(board_phone)
     board_phone.screenshot(path=str(output_dir / "appointment-phone-step1.png"), full_page=True)
 
     # Steps 2–4 through the services, everyone naming the winner.
-    appointment = _off_the_page_thread(_steps_2_to_4, world, appointment)
+    appointment = off_the_page_thread(_steps_2_to_4, world, appointment)
     assert appointment.stage == Stage.STEP4_DONE and appointment.candidate == winner
 
     # 4. The dossier: the résumé through the upload form, the rest through the services.
@@ -267,7 +219,7 @@ def test_internal_appointment_from_policy_to_profile(live_server, world, browser
         re.compile("cf-check--present")
     )
     expect(board.get_by_test_id("dossier-files")).to_contain_text("so-yeu-ly-lich.pdf")
-    _off_the_page_thread(_rest_of_dossier, world, appointment)
+    off_the_page_thread(_rest_of_dossier, world, appointment)
 
     # The appraisal: one staff member submits it, another approves it.
     board.goto(detail)
@@ -319,7 +271,7 @@ def test_internal_appointment_from_policy_to_profile(live_server, world, browser
     # The finished process page on a phone: still no sideways scrolling.
     board_phone.goto(detail)
     expect(board_phone.get_by_test_id("timeline-decision")).to_be_visible()
-    _no_overflow(board_phone)
+    no_overflow(board_phone)
     board_phone.screenshot(path=str(output_dir / "appointment-phone-done.png"), full_page=True)
 
     # 6. The board reads the new post on the cadre's profile.
