@@ -12,6 +12,8 @@ from personnel import demo
 PROCEDURE_SEEDERS = (
     ("workflows.core", "seed_demo_meetings"),
     ("workflows.appointment", "seed_demo_appointments"),
+    ("workflows.evaluation", "seed_demo_evaluation"),
+    ("workflows.planning", "seed_demo_planning"),
 )
 
 
