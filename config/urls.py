@@ -14,6 +14,8 @@ from workflows.appointment import urls as appointment_urls
 from workflows.appointment.urls import AppointmentsApplication
 from workflows.core.flow_views import workflow_app
 from workflows.core.urls import MeetingsApplication
+from workflows.evaluation import urls as evaluation_urls
+from workflows.evaluation.urls import EvaluationApplication
 from workflows.planning import urls as planning_urls
 from workflows.planning.urls import PlanningApplication
 
@@ -27,11 +29,13 @@ site = Site(
         MeetingsApplication(),
         AppointmentsApplication(),
         PlanningApplication(),
+        EvaluationApplication(),
         workflow_app(
             [
                 appointment_urls.flow_viewset(),
                 planning_urls.flow_viewset(),
                 planning_urls.removal_flow_viewset(),
+                evaluation_urls.flow_viewset(),
             ]
         ),
         NotificationsApplication(),

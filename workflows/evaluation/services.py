@@ -99,6 +99,12 @@ SELF_ASSESSMENT_TITLE = gettext_noop("File the self-assessment")
 MAX_SELF_ASSESSMENT_DAYS = 60
 
 
+class QuotaExceeded(Conflict):
+    """The level chosen breaks the "excellent" quota (I-21). Still a ``Conflict`` (409) for
+    every caller; the pages tell it apart because another level may pass: they show it on the
+    decision's form (400), the level kept, rather than as a refusal page."""
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -812,7 +818,7 @@ def _check_quota(evaluation: Evaluation, level: int) -> None:
     allowed = good * quota // 100
     worse = excellent > excellent_before or good < good_before
     if excellent > allowed and worse:
-        raise Conflict(
+        raise QuotaExceeded(
             _(
                 "%(excellent)s excellent would exceed %(quota)s %% of %(good)s good in the peer "
                 "group: at most %(allowed)s."
