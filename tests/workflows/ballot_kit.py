@@ -33,7 +33,12 @@ START = dt.date(2025, 10, 1)
 
 def load_rulesets() -> None:
     """Re-create the shipped rule-sets (a transactional test's flush removes migration data)."""
-    for name in ("0002_rulesets", "0004_planning_structure", "0005_evaluation_scoring"):
+    for name in (
+        "0002_rulesets",
+        "0004_planning_structure",
+        "0005_evaluation_scoring",
+        "0006_rotation_training_parameters",
+    ):
         migration = importlib.import_module(f"workflows.core.migrations.{name}")
         migration.load(django_apps, None)
 

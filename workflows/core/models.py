@@ -69,6 +69,14 @@ class ParameterKey(models.TextChoices):
         _("Evaluation: lowest score of each rating level"),
     )
     EVALUATION_CRITERIA = "evaluation_criteria_points", _("Evaluation: criteria groups and points")
+    ROTATION_HEALTH_VALIDITY = (
+        "rotation_health_validity_months",
+        _("Rotation: validity of the health certificate (months)"),
+    )
+    TRAINING_POSTGRADUATE = (
+        "training_postgraduate",
+        _("Training: post-graduate dispatch conditions"),
+    )
 
 
 class RuleSet(models.Model):

@@ -91,6 +91,12 @@ SHAPES = {
     ParameterKey.ROTATION_MIN_DURATION: _positive_int,
     ParameterKey.EVALUATION_SCORE_BANDS: _score_bands,
     ParameterKey.EVALUATION_CRITERIA: _criteria_points,
+    ParameterKey.ROTATION_HEALTH_VALIDITY: _positive_int,
+    ParameterKey.TRAINING_POSTGRADUATE: lambda v: (
+        isinstance(v, dict)
+        and set(v) == {"min_service_years", "good_years", "max_age", "commitment_multiple"}
+        and all(_positive_int(x) for x in v.values())
+    ),
     ParameterKey.PLANNING_STRUCTURE: lambda v: (
         isinstance(v, dict)
         and set(v) == {"young_under", "young_percent", "women_percent"}
