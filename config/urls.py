@@ -18,6 +18,8 @@ from workflows.evaluation import urls as evaluation_urls
 from workflows.evaluation.urls import EvaluationApplication
 from workflows.planning import urls as planning_urls
 from workflows.planning.urls import PlanningApplication
+from workflows.training import urls as training_urls
+from workflows.training.urls import TrainingApplication
 
 from . import views
 
@@ -30,12 +32,14 @@ site = Site(
         AppointmentsApplication(),
         PlanningApplication(),
         EvaluationApplication(),
+        TrainingApplication(),
         workflow_app(
             [
                 appointment_urls.flow_viewset(),
                 planning_urls.flow_viewset(),
                 planning_urls.removal_flow_viewset(),
                 evaluation_urls.flow_viewset(),
+                *training_urls.flow_viewsets(),
             ]
         ),
         NotificationsApplication(),

@@ -128,6 +128,11 @@ EXPECTED_SCHEDULE = {
         "45 18 * * *",
         hanoi(D(2026, 3, 11), 1, 45),
     ),
+    "training-commitments": (
+        "workflows.training.tasks.training_commitment_scan",
+        "55 18 * * *",
+        hanoi(D(2026, 3, 11), 1, 55),
+    ),
 }
 
 
