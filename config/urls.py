@@ -18,6 +18,8 @@ from workflows.evaluation import urls as evaluation_urls
 from workflows.evaluation.urls import EvaluationApplication
 from workflows.planning import urls as planning_urls
 from workflows.planning.urls import PlanningApplication
+from workflows.rotation import urls as rotation_urls
+from workflows.rotation.urls import RotationApplication
 from workflows.training import urls as training_urls
 from workflows.training.urls import TrainingApplication
 
@@ -31,6 +33,7 @@ site = Site(
         MeetingsApplication(),
         AppointmentsApplication(),
         PlanningApplication(),
+        RotationApplication(),
         EvaluationApplication(),
         TrainingApplication(),
         workflow_app(
@@ -38,6 +41,7 @@ site = Site(
                 appointment_urls.flow_viewset(),
                 planning_urls.flow_viewset(),
                 planning_urls.removal_flow_viewset(),
+                *rotation_urls.flow_viewsets(),
                 evaluation_urls.flow_viewset(),
                 *training_urls.flow_viewsets(),
             ]

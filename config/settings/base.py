@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "workflows.appointment",
     "workflows.evaluation",
     "workflows.planning",
+    "workflows.rotation",
     "workflows.training",
     "notifications",
 ]

@@ -128,6 +128,11 @@ EXPECTED_SCHEDULE = {
         "45 18 * * *",
         hanoi(D(2026, 3, 11), 1, 45),
     ),
+    "rotation-reminders": (
+        "workflows.rotation.tasks.rotation_reminders",
+        "0 19 * * *",
+        hanoi(D(2026, 3, 11), 2, 0),
+    ),
     "training-commitments": (
         "workflows.training.tasks.training_commitment_scan",
         "55 18 * * *",

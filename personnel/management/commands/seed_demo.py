@@ -14,6 +14,7 @@ PROCEDURE_SEEDERS = (
     ("workflows.appointment", "seed_demo_appointments"),
     ("workflows.evaluation", "seed_demo_evaluation"),
     ("workflows.planning", "seed_demo_planning"),
+    ("workflows.rotation", "seed_demo_rotation"),
     ("workflows.training", "seed_demo_training"),
 )
 
