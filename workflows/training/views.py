@@ -181,7 +181,9 @@ def _candidate_rows(plan, *, can_withdraw: bool, withdraw_form=None) -> list[dic
             "candidate": candidate,
             "gates": gates,
             "passing": sum(1 for g in gates if g.get("passed")),
-            "blocked": any(g.get("blocking") for g in gates),
+            # a proposal taken off the list (or decided) no longer blocks anything
+            "blocked": candidate.status == CandidateStatus.PROPOSED
+            and any(g.get("blocking") for g in gates),
             "waived": any(g.get("waived") for g in gates),
             "priority": selectors.priority(
                 candidate.cadre, plan.ruleset, candidate.quota.unit, today
