@@ -7,6 +7,7 @@ sequence, or the next event's ``prev_hash`` no longer matching), an inserted or 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,16 +139,17 @@ def verify_chain(
     segments = _run_parallel(bounds, workers) if parallel else (_verify_segment(*b) for b in bounds)
 
     prev_seq, prev_hash = 0, GENESIS
-    for segment in segments:
-        link = _check_link(segment, prev_seq, prev_hash)
-        if link is not None:
-            result.problems.append(link)
-            break
-        result.checked += segment.checked
-        if segment.problem is not None:
-            result.problems.append(segment.problem)
-            break
-        prev_seq, prev_hash = segment.last_seq, segment.last_hash
+    with contextlib.closing(segments):  # the workers are gone before the result is returned
+        for segment in segments:
+            link = _check_link(segment, prev_seq, prev_hash)
+            if link is not None:
+                result.problems.append(link)
+                break
+            result.checked += segment.checked
+            if segment.problem is not None:
+                result.problems.append(segment.problem)
+                break
+            prev_seq, prev_hash = segment.last_seq, segment.last_hash
         result.head_seq, result.head_hash = prev_seq, prev_hash
         if progress is not None:
             progress(segment.checked)
@@ -197,12 +199,23 @@ def _init_worker() -> None:
 
 
 def _run_parallel(bounds, workers: int):
+    """The segments' results in order, verified by forked workers (cheap: Django is already
+    set up; each worker opens its own connection).
+
+    When the caller stops early (a broken link found), the pool is closed and joined, never
+    terminated: ``Pool.terminate`` with segments still queued can hang for good (its task
+    handler blocks on the queue of the workers it has just killed), which froze a test run.
+    The remaining segments are verified and discarded — at worst the time of a full
+    verification, on the failure path only."""
     import multiprocessing
 
-    # Forked (cheap: Django is already set up); each worker opens its own connection.
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker) as pool:
+    pool = context.Pool(workers, initializer=_init_worker)
+    try:
         yield from pool.imap(_segment_worker, bounds)
+    finally:
+        pool.close()
+        pool.join()
 
 
 def _check(values: dict, expected_seq: int, prev_hash: str) -> Problem | None:

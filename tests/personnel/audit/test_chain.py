@@ -276,3 +276,32 @@ def test_parallel_segments_find_the_same_first_break(tamper, expected):
     else:
         assert (result.problems[0].seq, result.problems[0].kind) == expected
         assert verify_chain(workers=1).problems[0].seq == expected[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_break_found_early_stops_the_parallel_workers_without_hanging():
+    """A break in the first segment, with many segments still queued for the workers: the
+    verification returns, and leaves no worker behind. (``Pool.terminate`` with queued segments
+    could hang for good; a test run froze on it.)"""
+    import multiprocessing
+
+    _record(200)
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE audit_event SET reason = 'x' WHERE seq = 3")
+        cursor.execute("SET session_replication_role = origin")
+
+    def verify(outcome):
+        try:
+            outcome.append(verify_chain(workers=2, segment_size=2))
+        finally:
+            connections.close_all()
+
+    for _ in range(5):
+        outcome = []
+        runner = threading.Thread(target=verify, args=(outcome,), daemon=True)
+        runner.start()
+        runner.join(timeout=60)
+        assert not runner.is_alive(), "the verification hung after finding the break"
+        assert (outcome[0].problems[0].seq, outcome[0].problems[0].kind) == (3, "edited")
+        assert multiprocessing.active_children() == []
