@@ -17,7 +17,7 @@ province inspection-committee member (the audit explorer) — through Django's t
 - the audit explorer filtered by actor (the standing-committee member) and by action, each within
   a two-week date range (``/audit/events/``).
 
-Per page: p50 / p95 / max in ms, the SQL query count of one request (``CaptureQueriesContext``),
+Per page: p50 / p95 / max in ms, the SQL query count of one request (an ``execute_wrapper``),
 the most repeated statements (N+1 hints), the time PostgreSQL took for them and the response
 size. To keep a run short, a slow page is timed fewer times (``--page-budget`` seconds per page,
 at least 5; at most 5 past 5 s a request), recorded as ``reduced`` with its ``n``. A page that
@@ -51,7 +51,7 @@ from pathlib import Path
 from bench._setup import RESULTS, percentile
 
 SIZES = ("small", "medium", "large")
-SLOW_S = 5.0  # a page slower than this per request is timed REDUCED_N times
+SLOW_S = 5.0  # a page slower than this per request is timed at most REDUCED_N times
 REDUCED_N = 5
 SEARCH_QUERY = "nguyễn văn"  # the most common family + middle name: a page of results at every size
 EXPLORER_ACTION = "task.execute"
@@ -269,6 +269,30 @@ def _clients(users: dict, password: str) -> dict:
 _NUMBERS = re.compile(r"\b\d+\b|'[^']*'")
 
 
+class _Statements:
+    """Every statement run inside ``with connection.execute_wrapper(recorder)``, with its time.
+
+    Not ``CaptureQueriesContext``: Django's debug log keeps the last 9,000 statements only."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.rows.append((sql, time.perf_counter() - started))
+
+    @property
+    def seconds(self) -> float:
+        return sum(elapsed for _sql, elapsed in self.rows)
+
+    def repeated(self, top: int) -> list[tuple[str, int]]:
+        shapes = Counter(_shape(sql) for sql, _elapsed in self.rows)
+        return [(sql, count) for sql, count in shapes.most_common(top) if count > 1]
+
+
 def _shape(sql: str) -> str:
     return _NUMBERS.sub("?", sql)[:160]
 
@@ -294,7 +318,6 @@ def _measure(client, path: str, params: dict, requests: int, budget_s: float) ->
     for a request longer than the budget). A page slower than SLOW_S is timed at most REDUCED_N
     times, its queries counted on the first timed request rather than on one of their own."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     started = time.perf_counter()
     _get(client, path, params)  # warm-up (templates, caches, the plan cache of PostgreSQL)
@@ -310,12 +333,11 @@ def _measure(client, path: str, params: dict, requests: int, budget_s: float) ->
     samples, queries, response = [], None, None
     for _ in range(n if slow else n + 1):
         if queries is None:
-            with CaptureQueriesContext(connection) as captured:
+            queries = _Statements()
+            with connection.execute_wrapper(queries):
                 started = time.perf_counter()
                 response = _get(client, path, params)
                 elapsed = time.perf_counter() - started
-            # Copied now: the next request's request_started signal clears the log.
-            queries = list(captured.captured_queries)
             if not slow:
                 continue  # fast pages: counted on a request of its own, not timed
         else:
@@ -323,7 +345,6 @@ def _measure(client, path: str, params: dict, requests: int, budget_s: float) ->
             _get(client, path, params)
             elapsed = time.perf_counter() - started
         samples.append(elapsed * 1000)
-    shapes = Counter(_shape(q["sql"]) for q in queries)
     return {
         "n": n,
         "reduced": n < requests,
@@ -331,12 +352,10 @@ def _measure(client, path: str, params: dict, requests: int, budget_s: float) ->
         "p95_ms": round(percentile(samples, 95), 2),
         "max_ms": round(max(samples), 2),
         "first_ms": round(first * 1000, 2),
-        "queries": len(queries),
-        "sql_ms": round(sum(float(q["time"]) for q in queries) * 1000, 1),
+        "queries": len(queries.rows),
+        "sql_ms": round(queries.seconds * 1000, 1),
         "bytes": len(response.content),
-        "repeated_queries": [
-            {"count": count, "sql": sql} for sql, count in shapes.most_common(3) if count > 1
-        ],
+        "repeated_queries": [{"count": count, "sql": sql} for sql, count in queries.repeated(3)],
     }
 
 
@@ -413,7 +432,6 @@ def _profile(size: str, key: str, requests: int) -> None:
     _ensure_database(size)
     _setup(size)
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     report = _datagen_report(size)
     users = _users(size)
@@ -426,9 +444,9 @@ def _profile(size: str, key: str, requests: int) -> None:
     rounds = max(1, min(requests, 3 if warm > 1 else 20))
     print(f"{key} at {size}: {path} {params} as {users[page.user]['username']}")
     print(f"warm-up {warm * 1000:.0f} ms; profiling {rounds} request(s)\n")
-    with CaptureQueriesContext(connection) as captured:
+    queries = _Statements()
+    with connection.execute_wrapper(queries):
         _get(client, path, params)
-    queries = list(captured.captured_queries)
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -450,9 +468,11 @@ def _profile(size: str, key: str, requests: int) -> None:
             _get(client, path, params)
         profiler.disable()
         _print_cprofile(pstats.Stats(profiler))
-    sql_ms = sum(float(q["time"]) for q in queries) * 1000
-    print(f"\nSQL of one request: {len(queries)} queries, {sql_ms:.0f} ms in the database")
-    for sql, count in Counter(_shape(q["sql"]) for q in queries).most_common(8):
+    print(
+        f"\nSQL of one request: {len(queries.rows)} queries, "
+        f"{queries.seconds * 1000:.0f} ms waiting for the database"
+    )
+    for sql, count in queries.repeated(8):
         print(f"  {count:>6} x  {sql}")
 
 
