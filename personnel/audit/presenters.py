@@ -52,6 +52,8 @@ def _field(label: str, field: str, language: str) -> tuple[str, dict]:
         found = None
     if found is None:
         return field, {}
+    if found.auto_created and not found.concrete:  # a reverse relation: named by its model
+        return str(found.related_model._meta.verbose_name_plural), {}
     return str(found.verbose_name), {k: str(v) for k, v in (found.flatchoices or [])}
 
 

@@ -156,3 +156,29 @@ def test_cadre_history_and_process_timeline(client, setting):
     page = client.get(f"/audit/events/cadre/{setting['mine'].pk}/")
     assert [e.action for e in page.context["events"]] == ["cadre.update", "discipline.add"]
     assert client.get("/audit/events/process/424242/").status_code == 404
+
+
+def test_a_change_to_a_reverse_relation_is_shown_not_a_500(client, setting):
+    """Ballot and planning-list events record their ``candidates`` (a reverse relation, which
+    has no verbose name): the explorer names it after the related model."""
+    from personnel.audit.services import audit_record
+
+    with time_machine.travel(dt.datetime(2026, 5, 3, 9, tzinfo=dt.UTC)):
+        audit_record(
+            actor=setting["staff"],
+            action=Action.BALLOT_CREATE,
+            target=("core.ballot", 1),
+            changes={"candidates": ["Phan Văn Minh"]},
+            unit=setting["province"],
+        )
+    client.force_login(setting["province_auditor"])
+    response = client.get("/audit/events/", {"action": Action.BALLOT_CREATE})
+    assert response.status_code == 200
+    from django.utils import translation
+
+    from workflows.core.models import Ballot
+
+    with translation.override("vi"):
+        label = str(Ballot._meta.get_field("candidates").related_model._meta.verbose_name_plural)
+    page = response.content.decode()
+    assert "Phan Văn Minh" in page and label in page and ">candidates<" not in page
