@@ -34,6 +34,7 @@ from .models import (
     Position,
     PositionHolding,
 )
+from .scope_cache import remembered
 
 UserLike = AbstractBaseUser | AnonymousUser
 
@@ -115,7 +116,10 @@ def units_for_user(*, user: UserLike) -> QuerySet:
             active_on(_today()), user=user, committee__unit=OuterRef("pk")
         )
     )
-    paths = list(_granted_units(user).filter(backed).values_list("path", flat=True))
+    paths = remembered(
+        ("unit_paths", user.pk, _today()),
+        lambda: list(_granted_units(user).filter(backed).values_list("path", flat=True)),
+    )
     if not paths:
         return OrgUnit.objects.none()
     condition = Q()

@@ -295,6 +295,11 @@ def scope_sync_for_user(*, user, actor=None, day: dt.date | None = None) -> None
     granted = {k: v for k, v in granted.items() if v}
     revoked = {k: v for k, v in revoked.items() if v}
     if granted or revoked:
+        from .scope_cache import forget
+        from .signals import scope_changed
+
+        forget()
+        scope_changed.send(sender=scope_sync_for_user, user=user)
         audit_record(
             actor=actor,
             action=Action.SCOPE_UPDATE,

@@ -102,6 +102,9 @@ class Generator:
         self._phase("procedures, tasks, meetings and ballots", self._procedures)
         # The audit trail loads with its triggers on: ``extends_chain`` checks every row.
         self._phase("audit trail", self._audit, keys=False)
+        # Through the engine's own code, as a task's creation does: who each open task is
+        # offered to (``workflows.core.queues``).
+        self._phase("queues", self._queues, keys=False)
         self._phase("sequences, rule-sets and statistics", self._finish)
         self.loader.close()
         self.progress.say("Rows loaded, and the rate of their COPY alone:")
@@ -309,6 +312,12 @@ class Generator:
             self.trail, total=self.size.audit_events, end=self.clock.now, readers=reader
         )
         del self.trail
+
+    def _queues(self) -> None:
+        from workflows.core.queues import queue_refresh
+
+        counts = queue_refresh()
+        self.progress.say(f"  {counts['tasks']:,} open tasks, {counts['added']:,} offers")
 
     def _finish(self) -> None:
         self.loader.reset_sequences()

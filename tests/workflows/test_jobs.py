@@ -123,6 +123,11 @@ EXPECTED_SCHEDULE = {
         "15 18 * * *",
         hanoi(D(2026, 3, 11), 1, 15),
     ),
+    "queue-refresh": (
+        "workflows.core.tasks.queue_refresh_nightly",
+        "20 18 * * *",
+        hanoi(D(2026, 3, 11), 1, 20),
+    ),
     "planning-removals": (
         "workflows.planning.tasks.planning_removal_scan",
         "45 18 * * *",

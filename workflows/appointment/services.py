@@ -287,10 +287,16 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
-def current_step(appointment: Appointment) -> str | None:
-    """The code of the step whose task is open (meeting steps, external records, final vote)."""
+def current_step(appointment: Appointment, open_nodes: set[str] | None = None) -> str | None:
+    """The code of the step whose task is open (meeting steps, external records, final vote).
+    ``open_nodes``: the names of the nodes with an open task, when the caller has them."""
+    if open_nodes is None:
+        open_nodes = {
+            task.flow_task.name
+            for task in appointment.task_set.exclude(status__in=[STATUS.DONE, STATUS.CANCELED])
+        }
     for code in [*STEP_ORDER[appointment.source], StepCode.FINAL]:
-        if _open_task(appointment, _node(code)) is not None:
+        if _node(code).name in open_nodes:
             return code
     return None
 

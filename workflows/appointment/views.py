@@ -188,9 +188,13 @@ def _open_nodes(appointment) -> set[str]:
     }
 
 
-def _names(ids) -> list[str]:
-    found = dict(Cadre.objects.filter(pk__in=ids).values_list("pk", "full_name"))
+def _names(ids, known: dict | None = None) -> list[str]:
+    found = known if known is not None else _cadre_names(ids)
     return [found.get(i, "?") for i in ids]
+
+
+def _cadre_names(ids) -> dict[int, str]:
+    return dict(Cadre.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
 
 
 def _step_rows(user, steps: list[AppointmentStep], *, privileged: bool) -> list[dict]:
@@ -198,6 +202,10 @@ def _step_rows(user, steps: list[AppointmentStep], *, privileged: bool) -> list[
         core_selectors.meetings_for_user(user=user)
         .filter(pk__in=[s.meeting_id for s in steps if s.meeting_id])
         .values_list("pk", flat=True)
+    )
+    # Every name the rows show, in one query (not one per step).
+    names = _cadre_names(
+        {pk for step in steps for pk in ((step.outcome or {}).get("forward") or [])}
     )
     rows = []
     for step in steps:
@@ -217,7 +225,7 @@ def _step_rows(user, steps: list[AppointmentStep], *, privileged: bool) -> list[
                 "sealed": ballot is not None and ballot.sealed and not can_see,
                 "show_outcome": show_outcome and step.recorded_at is not None,
                 "result": RESULT_WORDS.get(outcome.get("result", ""), outcome.get("result", "")),
-                "forward": _names(outcome.get("forward") or []) if show_outcome else [],
+                "forward": _names(outcome.get("forward") or [], names) if show_outcome else [],
                 "head_approves": outcome.get("head_approves") if show_outcome else None,
             }
         )
@@ -293,8 +301,16 @@ def _context(request, appointment: Appointment, **bound) -> dict:
     privileged = selectors.may_read_dossier(user=user, appointment=appointment)
     finished = appointment.stage in services.FINISHED or appointment.finished is not None
     open_nodes = _open_nodes(appointment)
-    code = services.current_step(appointment)
-    steps = list(appointment.steps.select_related("meeting", "ballot", "ballot__meeting"))
+    code = services.current_step(appointment, open_nodes)
+    steps = list(
+        appointment.steps.select_related(
+            "meeting",
+            "ballot",
+            "ballot__meeting",
+            "ballot__meeting__unit",
+            "ballot__meeting__competent_body",
+        )
+    )
     last = next((s for s in reversed(steps) if s.code == code), None) if code else None
     waiting_meeting = last is not None and last.recorded_at is None
     voted = waiting_meeting and last.ballot_id and last.ballot.status == BallotStatus.CLOSED

@@ -521,3 +521,24 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.due})"
+
+
+class QueueEntry(models.Model):
+    """One person a queued task is offered to: the node's ``Queue(...)`` candidates, stored when
+    the task is created so the queue and its counter are one indexed query, not a candidate
+    computation per task (``workflows.core.queues``). Kept true when scopes change; claiming
+    still checks the candidates afresh."""
+
+    task = models.ForeignKey("viewflow.Task", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("queue entry")
+        verbose_name_plural = _("queue entries")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "task"], name="queue_entry_once"),
+        ]
+        indexes = [models.Index(fields=["task"], name="queue_entry_task")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} → {self.user_id}"

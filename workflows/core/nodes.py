@@ -26,6 +26,8 @@ from personnel.audit import context
 from personnel.audit.actions import Action
 from personnel.audit.services import audit_record
 
+from .queues import has_queue, queue_offer, queue_withdraw
+
 
 def _owner(task):
     owner = task.owner
@@ -87,10 +89,13 @@ class AuditedViewActivation(ViewActivation):
 
     @Activation.status.super()
     def unassign(self):
-        previous = _owner(self.task)
+        previous, owner = _owner(self.task), self.task.owner
         self.task.assigned = None
         super().unassign.original()
         _record(self, Action.TASK_UNASSIGN, changes={"owner": [previous, None]})
+        if owner is not None and not has_queue(self.flow_task):
+            # A task assigned by name (``.Assign``) and released waits in its owner's queue.
+            queue_offer(self.task, [owner])
 
     @Activation.status.super()
     def reassign(self, user=None):
@@ -108,6 +113,7 @@ class AuditedViewActivation(ViewActivation):
         super().execute.original()
         _record(self, Action.TASK_EXECUTE, changes={"owner": [_owner(self.task), None]})
         _close_deadlines(self.task)
+        queue_withdraw(self.task)
 
     @Activation.status.super()
     def cancel(self):
@@ -115,6 +121,7 @@ class AuditedViewActivation(ViewActivation):
         super().cancel.original()
         _record(self, Action.TASK_CANCEL, changes={"owner": [previous, None]})
         _close_deadlines(self.task)
+        queue_withdraw(self.task)
 
     @Activation.status.super()
     def undo(self):
@@ -125,6 +132,9 @@ class AuditedViewActivation(ViewActivation):
     def revive(self):
         revived = super().revive.original()
         _record(self, Action.TASK_REVIVE, changes={"revived_task": [None, revived.pk]})
+        node = self.flow_task
+        if not revived.owner_id and has_queue(node):
+            queue_offer(revived, node.queue_candidates(node.activation_class(revived)))
         return revived
 
 
@@ -167,6 +177,7 @@ class View(flow.View):
             _announce(task, people, kinds.TASK_ASSIGNED)
         else:
             people = self.queue_candidates(activation)
+            queue_offer(task, people)
             _announce(task, people, kinds.TASK_QUEUED)
         if self._within is not None and people:
             from .deadlines import deadline_set

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from personnel.models import Cadre, CommitteeKind, CommitteeMembership
+from personnel.scope_cache import remembered
 from personnel.selectors import active_on, cadres_for_user
 
 from .errors import Conflict, Forbidden, Refused
@@ -20,13 +21,16 @@ from .models import Attendance, Ballot, BallotMode, BallotStatus, Meeting, Parti
 
 
 def org_board_paths(user) -> list[str]:
-    """Paths of the units whose organisation board ``user`` is an active member of."""
-    return list(
-        CommitteeMembership.objects.filter(
-            active_on(timezone.localdate()),
-            user=user,
-            committee__kind=CommitteeKind.ORGANISATION_BOARD,
-        ).values_list("committee__unit__path", flat=True)
+    """Paths of the units whose organisation board ``user`` is an active member of (read once
+    per request: a process page asks for each action it may offer)."""
+    today = timezone.localdate()
+    return remembered(
+        ("org_board_paths", user.pk, today),
+        lambda: list(
+            CommitteeMembership.objects.filter(
+                active_on(today), user=user, committee__kind=CommitteeKind.ORGANISATION_BOARD
+            ).values_list("committee__unit__path", flat=True)
+        ),
     )
 
 

@@ -31,7 +31,8 @@ from notifications.realtime import push_turnout
 from notifications.services import notify
 from personnel.audit.actions import Action
 from personnel.audit.services import audit_record, created
-from personnel.models import Cadre
+from personnel.models import Cadre, CommitteeMembership
+from personnel.scope_cache import remembered
 from personnel.selectors import active_on, cadres_for_user, units_for_user
 
 from . import rules, selectors, tally
@@ -150,9 +151,13 @@ def is_org_board_for(user, unit) -> bool:
 def is_competent_member(user, meeting: Meeting) -> bool:
     if meeting.competent_body_id is None or not user.is_authenticated:
         return False
-    return meeting.competent_body.memberships.filter(
-        active_on(timezone.localdate()), user=user
-    ).exists()
+    today = timezone.localdate()
+    return remembered(
+        ("competent member", user.pk, meeting.competent_body_id, today),
+        lambda: CommitteeMembership.objects.filter(
+            active_on(today), user=user, committee_id=meeting.competent_body_id
+        ).exists(),
+    )
 
 
 def require_chair(actor, meeting: Meeting) -> None:

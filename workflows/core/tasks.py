@@ -68,3 +68,28 @@ def workflow_timers(timestamp: int) -> int:
     if fired:
         logger.info("fired %d workflow timer(s)", fired)
     return fired
+
+
+@app.task(queue="default")
+def queue_refresh_user(user_id: int) -> dict:
+    """After someone's scope changed: offer them the open queued tasks they are now a
+    candidate for, withdraw the rest (``workflows.core.queues``)."""
+    from django.contrib.auth import get_user_model
+
+    from .queues import queue_refresh_for_user
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return {} if user is None else queue_refresh_for_user(user)
+
+
+# 01:20 in Vietnam, after the scope tidy-up (01:15).
+@app.periodic(cron="20 18 * * *", periodic_id="queue-refresh")
+@app.task(queue="periodic", queueing_lock="queue-refresh")
+def queue_refresh_nightly(timestamp: int) -> dict:
+    """Every night: recompute who each open queued task is offered to (memberships that ended
+    or began by date, a unit's board taking over from the one above)."""
+    from .queues import queue_refresh
+
+    counts = queue_refresh()
+    logger.info("queue refresh: %s", counts)
+    return counts

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -166,10 +166,13 @@ def campaigns_for_user(*, user) -> QuerySet[EvaluationCampaign]:
     if user.is_superuser:
         return qs
     units = units_for_user(user=user)
-    visible = EvaluationCampaign.objects.filter(
-        Q(unit__in=units) | Q(units__in=units) | Q(evaluations__cadre__user=user)
-    ).values("pk")
-    return qs.filter(pk__in=visible)
+    # EXISTS each, not joins: joining the covered units and every evaluation multiplied the
+    # rows (460,000 for 20,000 campaigns) before the duplicates were folded.
+    covers = EvaluationCampaign.units.through.objects.filter(
+        evaluationcampaign_id=OuterRef("pk"), orgunit__in=units
+    )
+    own = Evaluation.objects.filter(campaign_id=OuterRef("pk"), cadre__user=user)
+    return qs.filter(Q(unit__in=units) | Exists(covers) | Exists(own))
 
 
 def campaign_get_for_user(*, user, pk) -> EvaluationCampaign:
