@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .formfields import LabelledModelChoiceField
 from .models import EducationLevel, Gender, PoliticalTheoryLevel
 from .selectors import AgeBand, DirectoryFilters
 
@@ -17,11 +18,20 @@ class DirectoryFilterForm(forms.Form):
     """The directory's search box and filters. Choices are limited to the user's scope."""
 
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
-    unit = forms.ModelChoiceField(
-        label=_("Unit"), queryset=None, required=False, empty_label=_("All units")
+    # Every unit and post in the user's scope (a province: hundreds and a thousand options).
+    unit = LabelledModelChoiceField(
+        label=_("Unit"),
+        queryset=None,
+        required=False,
+        empty_label=_("All units"),
+        label_fields=("name",),  # OrgUnit.__str__
     )
-    position = forms.ModelChoiceField(
-        label=_("Position"), queryset=None, required=False, empty_label=_("Any position")
+    position = LabelledModelChoiceField(
+        label=_("Position"),
+        queryset=None,
+        required=False,
+        empty_label=_("Any position"),
+        label_fields=("title", "unit__name"),  # Position.__str__: "title — unit"
     )
     political_theory_level = forms.TypedChoiceField(
         label=_("Political theory"),
@@ -45,7 +55,7 @@ class DirectoryFilterForm(forms.Form):
     def __init__(self, *args, units, positions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
-        self.fields["position"].queryset = positions.select_related("unit")
+        self.fields["position"].queryset = positions
 
     def to_filters(self) -> DirectoryFilters:
         data = self.cleaned_data

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
@@ -22,6 +23,7 @@ from guardian.models import UserObjectPermissionBase
 from treebeard.mp_tree import MP_Node
 
 from . import retirement
+from .expressions import plain_upper
 
 
 class DateRangeInclusive(Func):
@@ -342,6 +344,12 @@ class Cadre(models.Model):
         indexes = [
             models.Index(fields=["unit", "full_name"], name="cadre_unit_name"),
             models.Index(fields=["date_of_birth"], name="cadre_dob"),
+            # The directory's name search (``selectors.cadre_directory``): a trigram index on
+            # the name without diacritics, upper-cased, for ``LIKE '%NGUYEN VAN%'``.
+            GinIndex(
+                OpClass(plain_upper("full_name"), name="gin_trgm_ops"),
+                name="cadre_plain_name_trgm",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

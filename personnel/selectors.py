@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.postgres.lookups import Unaccent
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
+from .expressions import PlainText
 from .models import (
     Cadre,
     Committee,
@@ -128,13 +128,15 @@ def units_for_user(*, user: UserLike) -> QuerySet:
     return OrgUnit.objects.filter(condition)
 
 
-def cadres_for_user(*, user: UserLike) -> QuerySet:
+def cadres_for_user(*, user: UserLike, units: QuerySet | None = None) -> QuerySet:
+    """``units``: the user's ``units_for_user``, when the caller has it already (a page that
+    lists both saves reading the grants again)."""
     if not user.is_authenticated or not user.is_active:
         return Cadre.objects.none()
     if user.is_superuser:
         return Cadre.objects.all()
-    in_scope = Q(unit__in=units_for_user(user=user)) | Q(user=user)
-    return Cadre.objects.filter(in_scope)
+    units = units_for_user(user=user) if units is None else units
+    return Cadre.objects.filter(Q(unit__in=units) | Q(user=user))
 
 
 def committees_for_user(*, user: UserLike) -> QuerySet:
@@ -145,12 +147,14 @@ def committees_for_user(*, user: UserLike) -> QuerySet:
     return Committee.objects.filter(unit__in=units_for_user(user=user))
 
 
-def positions_for_user(*, user: UserLike) -> QuerySet:
+def positions_for_user(*, user: UserLike, units: QuerySet | None = None) -> QuerySet:
+    """``units``: as for ``cadres_for_user``."""
     if not user.is_authenticated or not user.is_active:
         return Position.objects.none()
     if user.is_superuser:
         return Position.objects.all()
-    return Position.objects.filter(unit__in=units_for_user(user=user))
+    units = units_for_user(user=user) if units is None else units
+    return Position.objects.filter(unit__in=units)
 
 
 # --------------------------------------------------------------------------- directory
@@ -200,16 +204,21 @@ class DirectoryFilters:
     age_band: AgeBand | None = None
 
 
-def cadre_directory(*, user: UserLike, filters: DirectoryFilters) -> QuerySet:
+def cadre_directory(
+    *, user: UserLike, filters: DirectoryFilters, units: QuerySet | None = None
+) -> QuerySet:
     """Cadres in the user's scope matching the filters, with their current posts prefetched.
 
-    The name search ignores Vietnamese diacritics ("nguyen van" finds "Nguyễn Văn").
+    The name search ignores Vietnamese diacritics ("nguyen van" finds "Nguyễn Văn") and case:
+    ``UPPER(cadreflow_unaccent(full_name)) LIKE UPPER('%nguyen van%')``, the expression of the
+    trigram index ``cadre_plain_name_trgm``. The pattern is a constant (stripped in Python), so
+    the planner uses the index and its statistics.
     """
     today = _today()
-    qs = cadres_for_user(user=user).select_related("unit")
+    qs = cadres_for_user(user=user, units=units).select_related("unit")
     if filters.query:
-        qs = qs.annotate(plain_name=Unaccent("full_name")).filter(
-            Q(plain_name__icontains=unaccent_text(filters.query))
+        qs = qs.alias(plain_name=PlainText("full_name")).filter(
+            plain_name__icontains=unaccent_text(filters.query)
         )
     if filters.unit is not None:
         qs = qs.filter(unit__path__startswith=filters.unit.path)

@@ -14,17 +14,18 @@ PAGE_SIZE = 25
 @require_GET
 def cadre_directory(request):
     user = request.user
+    units = selectors.units_for_user(user=user)  # the scope, read once for the whole page
     form = DirectoryFilterForm(
         request.GET or None,
-        units=selectors.units_for_user(user=user),
-        positions=selectors.positions_for_user(user=user),
+        units=units,
+        positions=selectors.positions_for_user(user=user, units=units),
     )
     if form.is_bound and not form.is_valid():
-        cadres = selectors.cadres_for_user(user=user).none()
+        cadres = selectors.cadres_for_user(user=user, units=units).none()
     else:
         if not form.is_bound:
             form.cleaned_data = {}
-        cadres = selectors.cadre_directory(user=user, filters=form.to_filters())
+        cadres = selectors.cadre_directory(user=user, filters=form.to_filters(), units=units)
     page = Paginator(cadres, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

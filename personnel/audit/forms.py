@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from personnel.formfields import FastSelect, LabelledModelChoiceField
+
 from .actions import Action
 from .selectors import EventFilters
 
@@ -25,11 +27,20 @@ class EventFilterForm(forms.Form):
     process = forms.IntegerField(label=_("Process no."), required=False, min_value=1)
     cadre = forms.CharField(label=_("Cadre"), required=False, max_length=100)
     actor = forms.CharField(label=_("Actor (username)"), required=False, max_length=150)
+    # Every action, and every committee in the auditor's scope (a province: hundreds): rendered
+    # without a template per option.
     action = forms.ChoiceField(
-        label=_("Action"), choices=[("", _("Any action"))] + list(Action.choices), required=False
+        label=_("Action"),
+        choices=[("", _("Any action"))] + list(Action.choices),
+        required=False,
+        widget=FastSelect,
     )
-    committee = forms.ModelChoiceField(
-        label=_("Acting for"), queryset=None, required=False, empty_label=_("Any committee")
+    committee = LabelledModelChoiceField(
+        label=_("Acting for"),
+        queryset=None,
+        required=False,
+        empty_label=_("Any committee"),
+        label_fields=("name",),  # Committee.__str__
     )
     q = forms.CharField(label=_("Text in reason"), required=False, max_length=200)
 

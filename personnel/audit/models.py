@@ -71,6 +71,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["cadre_id", "-seq"], name="audit_cadre_seq"),
             models.Index(fields=["process_id", "-seq"], name="audit_process_seq"),
             models.Index(fields=["actor", "-seq"], name="audit_actor_seq"),
+            # The explorer filters by the username kept on the event (accounts may be gone).
+            models.Index(fields=["actor_username", "-seq"], name="audit_actor_username_seq"),
             models.Index(fields=["action", "-seq"], name="audit_action_seq"),
             models.Index(fields=["actor_committee_id", "-seq"], name="audit_committee_seq"),
             models.Index(fields=["procedure", "-seq"], name="audit_procedure_seq"),

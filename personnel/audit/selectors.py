@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.contrib.postgres.lookups import Unaccent
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from personnel.expressions import PlainText
 from personnel.selectors import (
     Role,
     cadres_for_user,
@@ -101,7 +101,7 @@ def events_filtered(*, user, filters: EventFilters) -> QuerySet:
         # Materialised, so the planner sees how many cadres match and can walk seq backwards.
         cadre_ids = list(
             cadres_for_user(user=user)
-            .annotate(plain=Unaccent("full_name"))
+            .alias(plain=PlainText("full_name"))  # the trigram index cadre_plain_name_trgm
             .filter(plain__icontains=unaccent_text(filters.cadre_name))
             .values_list("pk", flat=True)
         )
