@@ -673,8 +673,15 @@ def main(argv=None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--sizes", default="small,medium,large")
-    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--sizes", default=None, help="default small,medium,large")
+    parser.add_argument(
+        "--requests", type=int, default=None, help="timed requests per page (default 50)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI mode: proves the pages still render (--sizes small --requests 3 unless given)",
+    )
     parser.add_argument(
         "--pages",
         default=",".join(p.key for p in PAGES if p.default),
@@ -699,6 +706,10 @@ def main(argv=None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = "small" if args.quick else "small,medium,large"
+    if args.requests is None:
+        args.requests = 3 if args.quick else 50
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     keys = [k.strip() for k in args.pages.split(",") if k.strip()]
     unknown = sorted(set(keys) - set(PAGE_KEYS))
