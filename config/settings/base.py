@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.db_router.ReplicaReadMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,6 +113,12 @@ def database_config(url: str) -> dict:
 DATABASES = {
     "default": database_config(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cadreflow"))
 }
+# A streaming replica for the audit explorer's reads (docs/scaling.md; config/db_router.py).
+if env("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = database_config(env("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+REPLICA_READ_PATHS = ("/audit/",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "personnel.User"
