@@ -95,13 +95,11 @@ def deliver(
             for n in created:
                 if n.recipient_id in wanted:
                     jobs.defer_with_transaction(send_notification_email, notification_id=n.pk)
+        # One message per recipient for a few; ONE broadcast of (user id, id) pairs for many.
         transaction.on_commit(
             partial(
                 realtime.push,
-                [
-                    (realtime.user_group(n.recipient_id), {"type": "notification.new", "id": n.pk})
-                    for n in created
-                ],
+                realtime.new_notification_messages((n.recipient_id, n.pk) for n in created),
             ),
             robust=True,
         )

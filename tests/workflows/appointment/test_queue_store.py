@@ -154,7 +154,8 @@ def test_the_queue_filter_names_no_process_outside_the_scope(world, district_b):
     mine = kit.approved(world)
     page = _queue_page(world.staff)
     assert 'name="process"' not in page  # no dropdown of every waiting process
-    assert f"&quot;{their_appointment.pk}&quot;" not in page
+    their_task = _board_task(their_appointment)
+    assert f"/{their_appointment.pk}/step1/{their_task.pk}/" not in page
     # The filter still works: by task type.
     client = client_for(world.staff)
     ref = "appointment/flows.AppointmentFlow.step1"
