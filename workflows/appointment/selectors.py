@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from personnel.models import Committee, CommitteeKind, CommitteeMembership, MembershipRole
+from personnel.scope_cache import remembered
 from personnel.selectors import active_on, units_for_user
 from workflows.core.models import RuleSet
 
@@ -20,18 +21,25 @@ def competent_chair(appointment: Appointment):
 
 def org_board_members(appointment: Appointment) -> QuerySet:
     """Active organisation-board staff of the procedure's unit."""
-    return (
-        get_user_model()
-        .objects.filter(
-            memberships__in=CommitteeMembership.objects.filter(
-                active_on(timezone.localdate()),
-                committee__unit=appointment.unit,
-                committee__kind=CommitteeKind.ORGANISATION_BOARD,
-            ),
-            is_active=True,
+    today = timezone.localdate()
+
+    def members():
+        people = (
+            get_user_model()
+            .objects.filter(
+                memberships__in=CommitteeMembership.objects.filter(
+                    active_on(today),
+                    committee__unit_id=appointment.unit_id,
+                    committee__kind=CommitteeKind.ORGANISATION_BOARD,
+                ),
+                is_active=True,
+            )
+            .distinct()
         )
-        .distinct()
-    )
+        len(people)  # evaluated: a remembered answer is not read again
+        return people
+
+    return remembered(("unit board", appointment.unit_id, today), members)
 
 
 def newest_ruleset(*, track: str, on_date=None) -> RuleSet | None:

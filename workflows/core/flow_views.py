@@ -268,8 +268,13 @@ def _id_array(ids):
 def _queue(app, tasks, user):
     """The scoped queue, less the tasks queued for other people: one query on the stored
     candidates (``workflows.core.queues``), whatever the number of tasks."""
-    offered = QueueEntry.objects.filter(user=user).values("task_id")
-    return _scoped_few(app, tasks.filter(pk__in=offered), user)
+    # The ids first (an index-only read), then the tasks by primary key: as a subquery,
+    # PostgreSQL hashed it against every waiting task of the province instead.
+    offered = remembered(
+        ("offered", user.pk),
+        lambda: list(QueueEntry.objects.filter(user=user).values_list("task_id", flat=True)),
+    )
+    return _scoped_few(app, tasks.filter(pk__in=_id_array(offered)), user)
 
 
 class _OneQueryPerFlowMixin:

@@ -23,6 +23,7 @@ from personnel.models import (
     MembershipRole,
     OrgUnit,
 )
+from personnel.scope_cache import remembered
 from personnel.selectors import active_on, units_for_user
 from workflows.core.models import RuleSet
 
@@ -131,16 +132,23 @@ def is_member(user, committee: Committee | None) -> bool:
 def org_board_members(unit: OrgUnit) -> QuerySet:
     """Active staff of the organisation board nearest to ``unit``: its own, else the one of the
     closest unit above that has one."""
-    staff = CommitteeMembership.objects.filter(
-        active_on(_today()),
-        committee__kind=CommitteeKind.ORGANISATION_BOARD,
-        user__is_active=True,
-    )
-    for path in _paths_up(unit):
-        here = staff.filter(committee__unit__path=path)
-        if here.exists():
-            return get_user_model().objects.filter(memberships__in=here).distinct()
-    return get_user_model().objects.none()
+    today = _today()
+
+    def nearest():
+        staff = CommitteeMembership.objects.filter(
+            active_on(today),
+            committee__kind=CommitteeKind.ORGANISATION_BOARD,
+            user__is_active=True,
+        )
+        for path in _paths_up(unit):
+            here = staff.filter(committee__unit__path=path)
+            if here.exists():
+                people = get_user_model().objects.filter(memberships__in=here).distinct()
+                len(people)  # evaluated: a remembered answer is not read again
+                return people
+        return get_user_model().objects.none()
+
+    return remembered(("nearest board", unit.path, today), nearest)
 
 
 def self_assessor(evaluation: Evaluation):

@@ -22,6 +22,7 @@ from personnel.models import (
     PlanningStatus,
     Position,
 )
+from personnel.scope_cache import remembered
 from personnel.selectors import active_on, units_for_user
 from workflows.appointment.models import Appointment, AppointmentCandidate
 from workflows.appointment.models import CandidateStatus as AppointmentCandidateStatus
@@ -95,19 +96,23 @@ def board_members(unit: OrgUnit) -> QuerySet:
     """Active organisation-board staff of ``unit``, or of the nearest unit above it that has
     any (whose scope covers it)."""
     today = timezone.localdate()
-    users = get_user_model().objects.filter(is_active=True)
-    step = OrgUnit.steplen
-    for end in range(len(unit.path), 0, -step):  # the unit itself, then upwards
-        people = users.filter(
-            memberships__in=CommitteeMembership.objects.filter(
-                active_on(today),
-                committee__unit__path=unit.path[:end],
-                committee__kind=CommitteeKind.ORGANISATION_BOARD,
-            )
-        ).distinct()
-        if people.exists():
-            return people
-    return users.none()
+
+    def nearest():
+        users = get_user_model().objects.filter(is_active=True)
+        step = OrgUnit.steplen
+        for end in range(len(unit.path), 0, -step):  # the unit itself, then upwards
+            people = users.filter(
+                memberships__in=CommitteeMembership.objects.filter(
+                    active_on(today),
+                    committee__unit__path=unit.path[:end],
+                    committee__kind=CommitteeKind.ORGANISATION_BOARD,
+                )
+            ).distinct()
+            if people:  # evaluated: a remembered answer is not read again
+                return people
+        return users.none()
+
+    return remembered(("board members", unit.path, today), nearest)
 
 
 def standing_for(unit: OrgUnit) -> Committee | None:
