@@ -108,7 +108,8 @@ def board_members(unit: OrgUnit) -> QuerySet:
                     committee__kind=CommitteeKind.ORGANISATION_BOARD,
                 )
             ).distinct()
-            if people:  # evaluated: a remembered answer is not read again
+            if people.exists():
+                len(people)  # evaluated: a remembered answer is not read again
                 return people
         return users.none()
 
