@@ -64,7 +64,7 @@ def test_quick_mode_claims_completes_votes_and_reports_no_errors(tmp_path, setti
             "--users",
             "6",
             "--duration",
-            "6",
+            "20",  # every kind of action at least once, even on a slow CI machine
             "--out",
             str(out),
         ],
