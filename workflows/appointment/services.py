@@ -287,14 +287,19 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+def open_node_names(appointment: Appointment) -> set[str]:
+    """Names of the flow nodes with an open task (one query)."""
+    return {
+        task.flow_task.name
+        for task in appointment.task_set.exclude(status__in=[STATUS.DONE, STATUS.CANCELED])
+    }
+
+
 def current_step(appointment: Appointment, open_nodes: set[str] | None = None) -> str | None:
     """The code of the step whose task is open (meeting steps, external records, final vote).
-    ``open_nodes``: the names of the nodes with an open task, when the caller has them."""
+    ``open_nodes``: ``open_node_names(appointment)``, when the caller has it."""
     if open_nodes is None:
-        open_nodes = {
-            task.flow_task.name
-            for task in appointment.task_set.exclude(status__in=[STATUS.DONE, STATUS.CANCELED])
-        }
+        open_nodes = open_node_names(appointment)
     for code in [*STEP_ORDER[appointment.source], StepCode.FINAL]:
         if _node(code).name in open_nodes:
             return code

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from viewflow.workflow.status import STATUS
 
 from personnel.models import Cadre
 from workflows.core import pages
@@ -181,13 +180,6 @@ RESULT_WORDS = {
 }
 
 
-def _open_nodes(appointment) -> set[str]:
-    return {
-        task.flow_task.name
-        for task in appointment.task_set.exclude(status__in=[STATUS.DONE, STATUS.CANCELED])
-    }
-
-
 def _names(ids, known: dict | None = None) -> list[str]:
     found = known if known is not None else _cadre_names(ids)
     return [found.get(i, "?") for i in ids]
@@ -300,7 +292,7 @@ def _context(request, appointment: Appointment, **bound) -> dict:
     is_chair = _is_chair(user, appointment)
     privileged = selectors.may_read_dossier(user=user, appointment=appointment)
     finished = appointment.stage in services.FINISHED or appointment.finished is not None
-    open_nodes = _open_nodes(appointment)
+    open_nodes = services.open_node_names(appointment)
     code = services.current_step(appointment, open_nodes)
     steps = list(
         appointment.steps.select_related(
