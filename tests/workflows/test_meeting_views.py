@@ -151,6 +151,29 @@ def test_list_shows_only_meetings_within_reach(s):
     assert page.status_code == 200 and meeting.title not in text(page)
 
 
+def test_the_list_is_shown_a_page_at_a_time_newest_first(s, monkeypatch):
+    """A province sees tens of thousands of meetings: the list pages (it used to render every
+    one), the newest first, and a page number it cannot read gives a page, not an error."""
+    from workflows.core import pages
+
+    monkeypatch.setattr(pages, "PER_PAGE", 2)
+    made = [make_meeting(s) for _ in range(3)]
+    Meeting.objects.filter(pk=made[0].pk).update(
+        scheduled_at=timezone.now() - timezone.timedelta(days=2)
+    )
+    client = client_for(s.staff)
+    index = reverse("meetings:meeting:index")
+
+    def shown(page) -> list[int]:
+        text = client.get(index, {"page": page}).content.decode()
+        return [m.pk for m in made if reverse("meetings:meeting:detail", args=[m.pk]) in text]
+
+    first = client.get(index).content.decode()
+    assert 'rel="next"' in first and "Page 1 of 2" in first
+    assert shown(1) == sorted(m.pk for m in made[1:]) and shown(2) == [made[0].pk]
+    assert shown("x") == shown(1) and shown(99) == shown(2)  # never a 404 or a 500
+
+
 def test_competent_body_member_sees_the_meeting(s, district_a):
     competent = CommitteeFactory(unit=s.province, name="Ban Chấp hành")
     reader = member_of(competent)

@@ -118,16 +118,21 @@ def _limit(appointment: Appointment) -> dict | None:
 
 @require_GET
 def appointment_list(request):
-    appointments = list(
+    page = pages.page_of(
+        request,
         selectors.appointments_for_user(user=request.user)
         .select_related("deadline", "candidate")
-        .order_by("-created")[:200]
+        .order_by("-created", "-pk"),
     )
-    rows = [{"appointment": a, "limit": _limit(a)} for a in appointments]
+    rows = [{"appointment": a, "limit": _limit(a)} for a in page.object_list]
     return render(
         request,
         "appointments/list.html",
-        {"rows": rows, "can_start": forms.startable_positions(request.user).exists()},
+        {
+            "page": page,
+            "rows": rows,
+            "can_start": forms.startable_positions(request.user).exists(),
+        },
     )
 
 

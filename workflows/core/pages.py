@@ -1,4 +1,5 @@
-"""What every procedure's pages share: the 303 after a POST, and the one way a POST is handled.
+"""What every procedure's pages share: the 303 after a POST, the one way a POST is handled, and
+lists shown a page at a time (``page_of`` with the ``cadreflow/_pager.html`` include).
 
 A procedure's page module keeps only what is its own — how its object is found in the user's
 scope, how its page is rendered with a form sent back, where its refusal page leads — and hands
@@ -17,9 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponseRedirect
 
 from .errors import Invalid, Refused
+
+PER_PAGE = 25
+
+
+def page_of(request, items, per_page: int | None = None) -> Page:
+    """The page of ``items`` (an ordered queryset) that ``?page=`` asks for: the first for a
+    missing or unreadable number, the last past the end — a list never answers 404 or 500 for
+    its page number, and nothing beyond the first rows is out of reach."""
+    return Paginator(items, per_page or PER_PAGE).get_page(request.GET.get("page"))
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):

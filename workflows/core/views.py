@@ -44,7 +44,7 @@ from .models import (
     MeetingStatus,
     ParameterKey,
 )
-from .pages import HttpResponseSeeOther
+from .pages import HttpResponseSeeOther, page_of
 
 # --------------------------------------------------------------------------- helpers
 
@@ -88,11 +88,13 @@ def _form_refusal(form, exc: Refused | ValidationError) -> int:
 def meeting_list(request):
     user = request.user
     meetings = selectors.meetings_for_user(user=user).order_by("-scheduled_at", "-pk")
+    page = page_of(request, meetings)
     return render(
         request,
         "meetings/meeting_list.html",
         {
-            "meetings": meetings,
+            "page": page,
+            "meetings": page.object_list,
             "can_call": committees_for_user(user=user).exists(),
         },
     )

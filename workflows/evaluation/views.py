@@ -113,13 +113,15 @@ def _is(user, other) -> bool:
 @never_cache
 def campaign_list(request):
     user = request.user
+    page = pages.page_of(
+        request, selectors.campaigns_for_user(user=user).order_by("-created", "-pk")
+    )
     return render(
         request,
         "evaluation/list.html",
         {
-            "campaigns": list(
-                selectors.campaigns_for_user(user=user).order_by("-created", "-pk")[:200]
-            ),
+            "page": page,
+            "campaigns": page.object_list,
             "to_self_assess": list(selectors.to_self_assess(user=user)[:200]),
             "to_decide": list(selectors.to_decide(user=user)[:200]),
             "can_open": board_units(user).exists(),

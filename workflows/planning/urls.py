@@ -47,6 +47,7 @@ class RemovalViewset(AppMenuMixin, Viewset):
 
     index_path = path("", views.removal_list, name="index")
     propose_path = path("propose/", views.removal_propose, name="propose")
+    detail_path = path("<int:removal_id>/", views.removal_detail, name="detail")
     confirm_path = path("<int:removal_id>/confirm/", views.removal_confirm, name="confirm")
     dismiss_path = path("<int:removal_id>/dismiss/", views.removal_dismiss, name="dismiss")
 

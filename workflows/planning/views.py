@@ -15,6 +15,7 @@ The proposed cadres' gates are for the organisation board and the competent body
 
 from __future__ import annotations
 
+from django.db.models import Case, IntegerField, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,7 +52,7 @@ from .models import (
 
 def task_page(request, **kwargs):
     """A task's own URL (from the inbox or the queue) opens the page where the task is done:
-    the review's page, or the list of removals."""
+    the review's page, or the removal's page."""
     process = request.activation.process.coerced
     if isinstance(process, PlanningReview):
         return redirect(selectors.review_url(process))
@@ -66,7 +67,8 @@ def _url(review, anchor: str = "") -> str:
 
 
 def removal_url(removal) -> str:
-    return reverse("planning:removal:index") + f"#removal-{removal.pk}"
+    """A removal's own page: where its task is done (confirm or dismiss)."""
+    return reverse("planning:removal:detail", kwargs={"removal_id": removal.pk})
 
 
 def refused(request, exc: Refused, *, review=None, back: str = ""):
@@ -113,13 +115,14 @@ def _get(request, review_id) -> PlanningReview:
 @require_GET
 def review_list(request):
     user = request.user
-    reviews = list(selectors.reviews_for_user(user=user).order_by("-created")[:200])
+    page = pages.page_of(request, selectors.reviews_for_user(user=user).order_by("-created", "-pk"))
     can_open = forms.board_units(user).exists()
     return render(
         request,
         "planning/list.html",
         {
-            "reviews": reviews,
+            "page": page,
+            "reviews": page.object_list,
             "can_open": can_open,
             "open_form": forms.OpenForm(user=user) if can_open else None,
             "open_removals": selectors.removals_for_user(user=user)
@@ -592,13 +595,19 @@ def plan_published(request):
 # --------------------------------------------------------------------------- removals
 
 
-def _removal_rows(request, removals, bound: dict) -> list[dict]:
+def _removal_rows(request, removals, bound: dict, *, with_forms: bool = True) -> list[dict]:
     user = request.user
     rows = []
     for removal in removals:
-        row = {"removal": removal, "can_act": False}
+        row = {"removal": removal, "can_act": False, "url": removal_url(removal)}
         if removal.state == RemovalStatus.OPEN and core.is_org_board_for(user, removal.unit):
             row["can_act"] = True
+            row["own_discretionary"] = (
+                removal.kind == RemovalReason.DISCRETIONARY and removal.proposed_by_id == user.pk
+            )
+            if not with_forms:
+                rows.append(row)
+                continue
             for name, form_class in (
                 ("confirm_form", forms.RemovalConfirmForm),
                 ("dismiss_form", forms.RemovalDismissForm),
@@ -609,26 +618,32 @@ def _removal_rows(request, removals, bound: dict) -> list[dict]:
                     if sent is not None and bound.get("removal_id") == removal.pk
                     else form_class(auto_id=f"id_{name}_{removal.pk}_%s")
                 )
-            row["own_discretionary"] = (
-                removal.kind == RemovalReason.DISCRETIONARY and removal.proposed_by_id == user.pk
-            )
         rows.append(row)
     return rows
 
 
 def _render_removals(request, status: int = 200, **bound):
+    """The list: those awaiting confirmation first (the work), then the newest; a page at a
+    time. Each removal is confirmed or dismissed on its own page (``removal_detail``)."""
     user = request.user
-    removals = list(
+    removals = (
         selectors.removals_for_user(user=user)
         .select_related("proposed_by", "decided_by")
-        .order_by("state", "-created")[:200]
+        .annotate(
+            waiting=Case(
+                When(state=RemovalStatus.OPEN, then=0), default=1, output_field=IntegerField()
+            )
+        )
+        .order_by("waiting", "-created", "-pk")
     )
+    page = pages.page_of(request, removals)
     can_propose = forms.removable_entries(user).exists()
     propose_form = bound.get("propose_form")
     if propose_form is None and can_propose:
         propose_form = forms.RemovalProposeForm(user=user)
     context = {
-        "rows": _removal_rows(request, removals, bound),
+        "page": page,
+        "rows": _removal_rows(request, page.object_list, {}, with_forms=False),
         "propose_form": propose_form,
     }
     return render(request, "planning/removals.html", context, status=status)
@@ -638,6 +653,19 @@ def _render_removals(request, status: int = 200, **bound):
 @never_cache
 def removal_list(request):
     return _render_removals(request)
+
+
+def _render_removal(request, removal, status: int = 200, **bound):
+    (row,) = _removal_rows(request, [removal], bound)
+    return render(request, "planning/removal.html", {"row": row}, status=status)
+
+
+@require_GET
+@never_cache
+def removal_detail(request, removal_id: int):
+    return _render_removal(
+        request, selectors.removal_get_for_user(user=request.user, pk=removal_id)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -678,7 +706,7 @@ def _removal_action(request, removal_id, *, name, form_class, run):
             return refused(request, exc, back=back)
         else:
             return HttpResponseSeeOther(back)
-    return _render_removals(request, status=400, removal_id=removal.pk, **{name: form})
+    return _render_removal(request, removal, status=400, removal_id=removal.pk, **{name: form})
 
 
 @require_POST

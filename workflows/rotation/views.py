@@ -133,14 +133,15 @@ def movement_gates(movement: Movement) -> tuple[list[dict], bool]:
 @require_GET
 def index(request):
     user = request.user
-    plans = list(selectors.plans_for_user(user=user).order_by("-created")[:200])
+    page = pages.page_of(request, selectors.plans_for_user(user=user).order_by("-created", "-pk"))
     movements = list(selectors.movements_for_user(user=user).order_by("stage", "-created")[:300])
     can_open = forms.board_units(user).exists()
     return render(
         request,
         "rotation/index.html",
         {
-            "plans": plans,
+            "page": page,
+            "plans": page.object_list,
             "rotations": [m for m in movements if m.kind == Kind.ROTATION],
             "transfers": [m for m in movements if m.kind == Kind.TRANSFER],
             "can_open": can_open,

@@ -111,13 +111,16 @@ def _gates(snapshot) -> list[dict]:
 @require_GET
 def plan_list(request):
     user = request.user
-    plans = list(selectors.plans_for_user(user=user).order_by("-year", "-created")[:200])
+    page = pages.page_of(
+        request, selectors.plans_for_user(user=user).order_by("-year", "-created", "-pk")
+    )
     can_open = board_units(user).exists()
     return render(
         request,
         "training/list.html",
         {
-            "plans": plans,
+            "page": page,
+            "plans": page.object_list,
             "mine": list(selectors.own_dispatches(user=user)[:50]),
             "can_open": can_open,
             "open_form": forms.OpenForm(user=user) if can_open else None,

@@ -394,6 +394,19 @@ def test_the_limit_counts_down_and_is_highlighted_once_overdue(world):
         assert "cf-limit--overdue" in page
 
 
+def test_the_list_shows_every_procedure_a_page_at_a_time(world, monkeypatch):
+    """The list used to stop at the newest 200: older procedures were out of reach."""
+    from workflows.core import pages
+
+    monkeypatch.setattr(pages, "PER_PAGE", 2)
+    made = [kit.approved(world) for _ in range(3)]
+    staff = client_for(world.staff)
+    first, second = text(staff.get(url("index"))), text(staff.get(url("index"), {"page": 2}))
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    on = [[a.pk for a in made if f'data-testid="appointment-{a.pk}"' in p] for p in (first, second)]
+    assert on == [[made[1].pk, made[2].pk], [made[0].pk]]  # the newest first
+
+
 # --------------------------------------------------------------------------- double submit
 
 

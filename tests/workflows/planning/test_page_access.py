@@ -107,6 +107,7 @@ def test_another_unit_finds_nothing(at_key_officials, world, district_b):
         "planning:review:call",
         "planning:review:decide",
         "planning:removal:confirm",
+        "planning:removal:detail",
         "workflow:flows:planningreview:process_detail",
         "workflow:flows:planningreview:key_officials:index",
         "workflow:flows:removal:confirm:index",

@@ -13,6 +13,7 @@ from personnel.models import PlanningEntry, PlanningStatus
 from tests.workflows.appointment.pages import client_for, now_local, see_other, text
 from tests.workflows.ballot_kit import board_staff
 from tests.workflows.planning import kit
+from workflows.core import pages
 from workflows.core.models import BallotKind, BallotStatus, Choice
 from workflows.core.services import PaperMark
 from workflows.planning import services
@@ -266,7 +267,13 @@ def test_the_board_proposes_confirms_and_dismisses_removals(world):
     removal = RemovalProposal.objects.get(entry=entry)
     page = text(staff.get(removals()))
     assert f'data-testid="removal-{removal.pk}"' in page
-    assert f'data-testid="confirm-form-{removal.pk}"' not in page  # not its own proposer
+    assert removals("detail", removal_id=removal.pk) in page  # decided on its own page
+    own = text(staff.get(removals("detail", removal_id=removal.pk)))
+    assert f'data-testid="confirm-form-{removal.pk}"' not in own  # not its own proposer
+    assert f'data-testid="dismiss-form-{removal.pk}"' in own
+    assert f'data-testid="confirm-form-{removal.pk}"' in text(
+        staff2.get(removals("detail", removal_id=removal.pk))
+    )
     see_other(staff2.post(removals("confirm", removal_id=removal.pk), {"note": ""}))
     removal.refresh_from_db()
     entry.refresh_from_db()
@@ -278,9 +285,52 @@ def test_the_board_proposes_confirms_and_dismisses_removals(world):
     second = RemovalProposal.objects.get(entry=other)
     response = staff2.post(removals("dismiss", removal_id=second.pk), {"reason": ""})
     assert response.status_code == 400
+    page = text(response)  # the removal's page again, the form open with its error on it
+    assert 'data-testid="removal-page"' in page
+    assert f'data-testid="dismiss-form-{second.pk}"' in page and "<details" in page
+    assert 'class="cf-action cf-danger" open' in page
     see_other(staff2.post(removals("dismiss", removal_id=second.pk), {"reason": "Đã khắc phục"}))
     second.refresh_from_db()
     assert second.state == RemovalStatus.DISMISSED
+
+
+def test_the_removals_list_puts_those_awaiting_confirmation_first_a_page_at_a_time(
+    world, monkeypatch
+):
+    """Ordered by state, an open removal sorted after every decided one ('open' > 'dismissed'
+    > 'confirmed') and fell off the 200 rows shown: the work to do is listed first, and every
+    removal is reachable by its pages."""
+    monkeypatch.setattr(pages, "PER_PAGE", 2)
+    staff, staff2 = client_for(world.staff), client_for(world.staff2)
+    made = []
+    for i in range(4):
+        entry = kit.approved_entry(world.cadres[i], world.posts[i % len(world.posts)])
+        made.append(services.removal_propose(actor=world.staff, entry=entry, reason=f"Lý do {i}"))
+    waiting = made[0]  # the oldest
+    for decided in made[1:3]:
+        services.removal_confirm(actor=world.staff2, removal=decided, note="")
+    services.removal_dismiss(actor=world.staff2, removal=made[3], reason="Không đủ căn cứ")
+
+    first = text(staff2.get(removals()))
+    # the newest decided one follows the oldest still waiting
+    assert first.index(f'data-testid="removal-{waiting.pk}"') < first.index(
+        f'data-testid="removal-{made[3].pk}"'
+    )
+    assert f'data-testid="removal-act-{waiting.pk}"' in first
+    assert 'href="?page=2" rel="next"' in first
+    second = text(staff2.get(removals(), {"page": 2}))
+    shown = [r.pk for r in made if f'data-testid="removal-{r.pk}"' in first + second]
+    assert sorted(shown) == sorted(r.pk for r in made)
+    assert text(staff2.get(removals(), {"page": "x"})).count('data-testid="removal-') >= 2
+    assert staff.get(removals(), {"page": 99}).status_code == 200  # the last page
+
+
+def test_a_removal_page_is_404_outside_the_scope_and_for_a_missing_removal(world, district_b):
+    entry = kit.approved_entry(world.cadres[0], world.posts[0])
+    removal = services.removal_propose(actor=world.staff, entry=entry, reason="Lý do")
+    outsider = client_for(board_staff(district_b))
+    assert outsider.get(removals("detail", removal_id=removal.pk)).status_code == 404
+    assert client_for(world.staff).get(removals("detail", removal_id=99999999)).status_code == 404
 
 
 # --------------------------------------------------------------------------- inbox and queue
@@ -362,4 +412,5 @@ def test_the_pages_open_in_vietnamese_and_a_removal_task_opens_the_removals(worl
         f"/workflow/flows/removal/{removal.pk}/confirm/{task.pk}/"
     )
     assert opened.status_code == 302
-    assert opened["Location"] == f"{removals()}#removal-{removal.pk}"
+    assert opened["Location"] == removals("detail", removal_id=removal.pk)
+    assert client.get(opened["Location"]).status_code == 200
