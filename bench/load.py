@@ -101,7 +101,7 @@ TASK_KINDS = {
     "planning.removal_confirm": (
         "removal",
         "confirm",
-        "/planning/removals/",  # removals are done on their list (``views.removal_url``)
+        "/planning/removals/{p}/",  # a removal's own page (``views.removal_url``)
         "/planning/removals/{p}/confirm/",
     ),
 }
