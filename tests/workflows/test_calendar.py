@@ -145,6 +145,19 @@ def test_working_days_left_is_zero_only_when_no_working_day_separates(today, due
         assert left == between
 
 
+@settings(max_examples=300, deadline=None)
+@given(today=DATES, due=DATES)
+def test_working_days_left_counts_day_by_day_in_both_directions(today, due):
+    """The count is read off per-year tables (an appointment's limit years ago costs no more
+    than tomorrow's); it must agree with walking the calendar one day at a time."""
+    first, last = sorted((today, due))
+    walked = sum(
+        is_working_day(first + dt.timedelta(days=i)) for i in range(1, (last - first).days + 1)
+    )
+    expected = walked if due >= today else -max(walked, 1)
+    assert working_days_left(today, due) == expected
+
+
 def test_threads_sharing_the_calendar_all_see_the_holidays():
     """Workers run jobs in threads that share one calendar. The package fills a year in on its
     first use and marks the year present before adding its holidays, so without a lock another
@@ -157,6 +170,7 @@ def test_threads_sharing_the_calendar_all_see_the_holidays():
     try:
         for _ in range(20):
             calendar._calendar.cache_clear()  # a fresh calendar, 2031 not filled in yet
+            calendar._working_before.cache_clear()  # and no year counted yet
             barrier = threading.Barrier(8)
             results = []
 
@@ -173,3 +187,4 @@ def test_threads_sharing_the_calendar_all_see_the_holidays():
     finally:
         sys.setswitchinterval(switch)
         calendar._calendar.cache_clear()
+        calendar._working_before.cache_clear()

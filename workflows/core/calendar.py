@@ -39,21 +39,40 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         return _calendar().get_nth_working_day(start, days)
 
 
+@lru_cache(maxsize=64)
+def _working_before(year: int) -> tuple[int, ...]:
+    """For each day of ``year`` (by its day of the year, 0-based), how many working days come
+    before it in that year; one more entry holds the year's total."""
+    first = dt.date(year, 1, 1)
+    days = (dt.date(year + 1, 1, 1) - first).days
+    counts, total = [0], 0
+    with _lock:
+        calendar = _calendar()
+        for n in range(days):
+            total += calendar.is_working_day(first + dt.timedelta(days=n))
+            counts.append(total)
+    return tuple(counts)
+
+
+def _working_through(day: dt.date) -> int:
+    """Working days from 1 January of ``day``'s year up to and including ``day``."""
+    return _working_before(day.year)[day.timetuple().tm_yday]
+
+
+def working_days_between(after: dt.date, upto: dt.date) -> int:
+    """Working days ``d`` with ``after < d <= upto`` (0 when ``upto <= after``): a year's
+    counts are computed once, so an old deadline costs the same as tomorrow's."""
+    if upto <= after:
+        return 0
+    count = _working_through(upto) - _working_through(after)
+    for year in range(after.year, upto.year):
+        count += _working_before(year)[-1]
+    return count
+
+
 def working_days_left(today: dt.date, due: dt.date) -> int:
     """Working days after ``today`` up to and including ``due``; 0 when due today (or on the
     non-working days before the next working day); negative (−1, −2 …) once it has passed."""
     if due >= today:
-        count = 0
-        day = today
-        while day < due:
-            day += dt.timedelta(days=1)
-            if is_working_day(day):
-                count += 1
-        return count
-    count = 0
-    day = due
-    while day < today:
-        day += dt.timedelta(days=1)
-        if is_working_day(day):
-            count += 1
-    return -max(count, 1)
+        return working_days_between(today, due)
+    return -max(working_days_between(due, today), 1)
