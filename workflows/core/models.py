@@ -231,6 +231,11 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = ["-scheduled_at"]
+        indexes = [
+            # The meetings list, newest first a page at a time: PostgreSQL walks this index and
+            # stops at the page instead of sorting every meeting in the user's reach.
+            models.Index(fields=["-scheduled_at", "-id"], name="core_meeting_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.title
