@@ -171,3 +171,19 @@ def test_fast_select_renders_what_django_renders(value, multiple):
     expected = django_widget(choices=choices, attrs={"class": "k"}).render("f", value, attrs)
     got = fast_widget(choices=choices, attrs={"class": "k"}).render("f", value, attrs)
     assert _normalise(got) == _normalise(expected)
+
+
+def test_the_next_page_keeps_the_search(client, province, monkeypatch):
+    """The directory uses the shared pager (``cadreflow/_pager.html``): its links carry the
+    filters, so page 2 is page 2 of the same search."""
+    from personnel import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    user = member_of(CommitteeFactory(unit=province))
+    for i in range(3):
+        CadreFactory(full_name=f"Nguyễn Văn Trang {i}", unit=province)
+    client.force_login(user)
+    page = client.get(reverse("personnel:cadres:index"), {"q": "trang"}).content.decode()
+    assert 'href="?q=trang&amp;page=2" rel="next"' in page
+    second = client.get(reverse("personnel:cadres:index"), {"q": "trang", "page": 2})
+    assert 'href="?q=trang&amp;page=1" rel="prev"' in second.content.decode()
