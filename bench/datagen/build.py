@@ -308,9 +308,10 @@ class Generator:
             return user, unit.cadres[rng.randrange(len(unit.cadres))], unit.id
 
         writer = Writer(loader=self.loader, rng=rng, usernames=world.user_names)
-        self.audit_summary = writer.write(
-            self.trail, total=self.size.audit_events, end=self.clock.now, readers=reader
-        )
+        with self.loader.gin_rebuilt("audit_event"):
+            self.audit_summary = writer.write(
+                self.trail, total=self.size.audit_events, end=self.clock.now, readers=reader
+            )
         del self.trail
 
     def _queues(self) -> None:

@@ -2,13 +2,16 @@
 
 Rows are formatted here in COPY's text format and sent in batches. Primary keys are chosen by
 the generator (so rows can refer to each other without a round trip) and the identity
-sequences are moved past them at the end. Nothing is dropped or disabled: the tables keep their
-indexes, constraints and triggers while they load, so what lands satisfies them. Django's
-foreign keys are ``DEFERRABLE INITIALLY DEFERRED``: they are checked when the phase commits.
+sequences are moved past them at the end. The tables keep their constraints, triggers and
+B-tree indexes while they load, so what lands satisfies them; only a GIN index may be dropped
+for a load and built again before its phase commits (``gin_rebuilt``), because growing one row by
+row is two orders of magnitude slower than building it. Django's foreign keys are ``DEFERRABLE
+INITIALLY DEFERRED``: they are checked when the phase commits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import queue
@@ -233,6 +236,36 @@ class Loader:
                     f'SELECT setval(%s, GREATEST((SELECT MAX("{key}") FROM "{table.name}"), 1))',
                     [sequence],
                 )
+
+    # ----------------------------------------------------------------- GIN indexes in bulk
+
+    @contextlib.contextmanager
+    def gin_rebuilt(self, table: str):
+        """Drop ``table``'s GIN indexes for what is loaded inside, then create them again with
+        their own definitions (``pg_get_indexdef``), in the same transaction.
+
+        A trigram index on the audit trail's reasons took 1,168 rows/s when grown row by row
+        under COPY (a medium audit trail: minutes); built once after the load it takes seconds.
+        """
+        self.sync()
+        self.cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam "
+            "WHERE x.indrelid = %s::regclass AND am.amname = 'gin' ORDER BY i.relname",
+            [table],
+        )
+        indexes = self.cursor.fetchall()
+        for name, _definition in indexes:
+            self.cursor.execute(f'DROP INDEX "{name}"')
+        yield
+        self.sync()
+        if indexes:
+            started = time.perf_counter()
+            self.cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _name, definition in indexes:
+                self.cursor.execute(definition)
+            names = ", ".join(name for name, _ in indexes)
+            self.progress.say(f"  {names} built in {time.perf_counter() - started:.1f} s")
 
     # ----------------------------------------------------------------- foreign keys in bulk
 
