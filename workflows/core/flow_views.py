@@ -13,6 +13,7 @@ claim it. A procedure mounts its flow by subclassing ``ScopedFlowViewset`` (``sc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,7 @@ from viewflow.workflow import STATUS, chart
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.flow.views import filters as flow_filters
+from viewflow.workflow.flow.views.mixins import StoreRequestPathMixin
 from viewflow.workflow.flow.viewset import FlowViewset, WorkflowAppViewset
 from viewflow.workflow.models import Task
 
@@ -36,6 +38,7 @@ from .errors import Conflict
 from .models import QueueEntry
 
 _APPS: list = []
+PIN_LOCATION = "vf-pin-location"  # viewflow's session key for the list to go back to
 
 
 def _queued_for(user, task) -> bool:
@@ -56,6 +59,15 @@ class _ScopedListMixin:
 
     def get_filterset(self, filterset_class, queryset):
         return super().get_filterset(filterset_class, self.scope_tasks(queryset))
+
+    def dispatch(self, request, *args, **kwargs):
+        # viewflow's ``StoreRequestPathMixin`` pins the list's address in the session on every
+        # request, which rewrites the session row each time (an UPDATE and a commit per page
+        # view). Pin it only when it changes, then carry on past that mixin.
+        path = request.get_full_path()
+        if request.session.get(PIN_LOCATION) != path:
+            request.session[PIN_LOCATION] = path
+        return super(StoreRequestPathMixin, self).dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -233,8 +245,8 @@ def _scoped_tasks(app, tasks, user):
     return tasks.filter(allowed)
 
 
-def _scoped_few(app, tasks, user):
-    """``tasks`` — a user's own short list: their inbox, their queue — limited
+def _scoped_pks(app, tasks, user) -> list[int]:
+    """The ids of ``tasks`` — a user's own short list: their inbox, their queue — limited
     to processes in their scope, in one query for the list and one per flow present in it.
 
     ``_scoped_tasks`` expresses the scope as one condition per flow; PostgreSQL evaluates it by
@@ -252,12 +264,17 @@ def _scoped_few(app, tasks, user):
         for viewset in app.flow_viewsets:
             ids = by_flow.get(viewset._flow_class)
             if ids:
-                scope = viewset.scope(user).filter(pk__in=_id_array(ids))
+                # Unordered: a scope's own order joined every process to sort them.
+                scope = viewset.scope(user).filter(pk__in=_id_array(ids)).order_by()
                 allowed.update(scope.values_list("pk", flat=True))
         return sorted(pk for pk, process_id, _flow in rows if process_id in allowed)
 
-    pks = remembered(("tasks in scope", user.pk, id(app), str(tasks.query)), allowed_tasks)
-    return tasks.filter(pk__in=_id_array(pks))
+    return remembered(("tasks in scope", user.pk, id(app), str(tasks.query)), allowed_tasks)
+
+
+def _scoped_few(app, tasks, user):
+    """``tasks`` limited to the user's scope (``_scoped_pks``)."""
+    return tasks.filter(pk__in=_id_array(_scoped_pks(app, tasks, user)))
 
 
 def _id_array(ids):
@@ -265,16 +282,30 @@ def _id_array(ids):
     return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
 
 
-def _queue(app, tasks, user):
-    """The scoped queue, less the tasks queued for other people: one query on the stored
-    candidates (``workflows.core.queues``), whatever the number of tasks."""
+def _offered(tasks, user):
+    """``tasks`` less those queued for other people: one query on the stored candidates
+    (``workflows.core.queues``), whatever the number of tasks."""
     # The ids first (an index-only read), then the tasks by primary key: as a subquery,
     # PostgreSQL hashed it against every waiting task of the province instead.
     offered = remembered(
         ("offered", user.pk),
         lambda: list(QueueEntry.objects.filter(user=user).values_list("task_id", flat=True)),
     )
-    return _scoped_few(app, tasks.filter(pk__in=_id_array(offered)), user)
+    return tasks.filter(pk__in=_id_array(offered))
+
+
+def _queue(app, tasks, user):
+    """The scoped queue."""
+    return _scoped_few(app, _offered(tasks, user), user)
+
+
+@dataclass(frozen=True)
+class MenuCount:
+    """A menu counter (``{{ user_queue.count }}``): the length of the list the page computed
+    anyway, instead of a COUNT that repeats its conditions (19 ms for the busiest board
+    member's queue at large)."""
+
+    count: int
 
 
 class _OneQueryPerFlowMixin:
@@ -355,9 +386,11 @@ class ScopedWorkflowAppViewset(WorkflowAppViewset):
     def get_context_data(self, request):
         # The menu's counters.
         user = request.user
+        inbox = Task.objects.inbox(self.flow_classes, user)
+        queue = _offered(Task.objects.queue(self.flow_classes, user), user)
         return {
-            "user_inbox": _scoped_few(self, Task.objects.inbox(self.flow_classes, user), user),
-            "user_queue": _queue(self, Task.objects.queue(self.flow_classes, user), user),
+            "user_inbox": MenuCount(len(_scoped_pks(self, inbox, user))),
+            "user_queue": MenuCount(len(_scoped_pks(self, queue, user))),
         }
 
 

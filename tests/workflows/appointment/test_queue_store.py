@@ -209,3 +209,49 @@ def test_a_claim_that_lost_the_race_is_a_409(world):
     assert "Someone else has taken this task already." in text(response)
     task.refresh_from_db()
     assert task.owner_id == world.staff.pk
+
+
+def _menu_counts(html: str) -> tuple[int, int]:
+    """The menu's inbox and queue counters, as rendered."""
+    import re
+
+    found = dict(
+        re.findall(
+            r'href="/workflow/(inbox|queue)/".*?mdc-list-item__meta">\s*(\d+)\s*<', html, re.S
+        )
+    )
+    return int(found["inbox"]), int(found["queue"])
+
+
+def test_the_menu_counts_what_the_lists_show(world):
+    """The counters are the lengths of the scoped lists the menu computes (no COUNT of its
+    own): a task claimed moves from the queue's counter to the inbox's, and leaves the other
+    board member's queue."""
+    client = client_for(world.staff)
+    assert _menu_counts(client.get("/workflow/queue/").content.decode()) == (0, 0)
+    first, second = kit.approved(world), kit.approved(world)
+    assert _menu_counts(client.get("/workflow/queue/").content.decode()) == (0, 2)
+    task = _board_task(first)
+    client.post("/workflow/queue/assign/", {"pk": [task.pk], "_confirm": "1"})
+    task.refresh_from_db()
+    assert task.owner_id == world.staff.pk
+    assert _menu_counts(client.get("/workflow/queue/").content.decode()) == (1, 1)
+    # The other board member sees the claimed task nowhere.
+    other = client_for(world.staff2)
+    assert _menu_counts(other.get("/workflow/queue/").content.decode()) == (0, 1)
+    assert _board_task(second).status == STATUS.NEW
+
+
+def test_viewing_a_list_again_does_not_rewrite_the_session(world):
+    """viewflow pins the list's address in the session on every view; rewriting it unchanged
+    cost an UPDATE of the session row on every inbox and queue view."""
+    kit.approved(world)
+    client = client_for(world.staff)
+    assert client.get("/workflow/queue/").status_code == 200  # pins /workflow/queue/
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/workflow/queue/").status_code == 200
+    writes = [q["sql"] for q in captured if q["sql"].startswith("UPDATE")]
+    assert writes == []
+    assert client.session["vf-pin-location"] == "/workflow/queue/"
+    client.get("/workflow/inbox/")
+    assert client.session["vf-pin-location"] == "/workflow/inbox/"
