@@ -1,6 +1,7 @@
 """The meetings and ballots pages over HTTP: who sees what, the chair's console, voting, paper
 counts, results and minutes. Refusals come back with their status and message, never a 500."""
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +14,7 @@ from personnel.audit.actions import Action
 from personnel.audit.models import AuditEvent
 from personnel.models import CommitteeKind, MembershipRole
 from tests.factories import CadreFactory, CommitteeFactory, UserFactory, member_of
-from workflows.core import services
+from workflows.core import selectors, services
 from workflows.core.models import (
     Attendance,
     Ballot,
@@ -463,7 +464,14 @@ def test_write_in_and_abstain(s):
     ballot = open_ballot(s, meeting)
     voter = client_for(s.members[0])
     page = text(voter.get(url("ballot:vote", ballot_id=ballot.pk)))
-    assert s.other_cadre.full_name in page  # may be named instead
+    assert s.other_cadre.full_name not in page  # listed once looked up by name:
+    found = voter.post(
+        url("ballot:vote", ballot_id=ballot.pk),
+        {"pick": "other", "find": "nguoi khac", "search": "1"},
+    )
+    assert found.status_code == 200
+    assert s.other_cadre.full_name in text(found)  # may be named instead
+    assert not Participation.objects.filter(ballot=ballot).exists()  # nothing cast
     assert voter.post(url("ballot:vote", ballot_id=ballot.pk), {"pick": "other"}).status_code == 400
     response = voter.post(
         url("ballot:vote", ballot_id=ballot.pk), {"pick": "other", "write_in": s.other_cadre.pk}
@@ -483,6 +491,79 @@ def test_write_in_and_abstain(s):
     assert "Võ Văn Người Khác" in body
     ballot.refresh_from_db()
     assert ballot.outcome["counts"]["abstained"] == 1
+
+
+def _options(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+def test_a_paper_lists_write_ins_only_once_looked_up(s):
+    """A paper never lists every cadre it accepts (a province: some 50,000): the voter looks a
+    name up on the paper itself; what they had marked stays marked, nothing is cast, and the
+    name looked up travels in the POST body, never in an address."""
+    meeting = in_session(s, make_meeting(s))
+    ballot = open_ballot(s, meeting)
+    for i in range(40):
+        CadreFactory(unit=s.other_cadre.unit, full_name=f"Đặng Văn Thứ {i}")
+    voter = client_for(s.members[0])
+    vote_url = url("ballot:vote", ballot_id=ballot.pk)
+    paper = voter.get(vote_url).content.decode()
+    assert _options(paper, "write_in") == [""]
+    assert 'name="search"' in paper and 'name="find"' in paper
+    found = voter.post(vote_url, {"pick": "other", "find": "DANG van", "search": "1"})
+    body = found.content.decode()
+    assert found.status_code == 200
+    listed = _options(body, "write_in")[1:]
+    assert len(listed) == selectors.WRITE_IN_MATCHES  # 40 match; a page of them
+    assert str(s.other_cadre.pk) not in listed
+    assert re.search(r'<input type="radio" name="pick" value="other"[^>]*checked', body)
+    assert 'value="DANG van"' in body  # the look-up stays in its box
+    assert 'role="alert"' not in body  # a paper not cast is not judged
+    assert not Participation.objects.filter(ballot=ballot).exists()
+    # The paper accepts any cadre it may name, listed or not; what was chosen stays listed.
+    again = voter.post(
+        vote_url, {"pick": "other", "write_in": s.other_cadre.pk, "find": "", "search": "1"}
+    )
+    assert _options(again.content.decode(), "write_in")[1:] == [str(s.other_cadre.pk)]
+    cast = voter.post(vote_url, {"pick": "other", "write_in": s.other_cadre.pk, "find": "dang"})
+    assert cast.status_code == 303
+    assert Participation.objects.filter(ballot=ballot).count() == 1
+    # Looking up after voting is refused like the paper itself.
+    assert voter.post(vote_url, {"find": "dang", "search": "1"}).status_code == 409
+
+
+def test_a_look_up_lists_no_cadre_outside_the_meetings_unit(s):
+    from tests.factories import OrgUnitFactory
+
+    meeting = in_session(s, make_meeting(s))
+    ballot = open_ballot(s, meeting)
+    elsewhere = OrgUnitFactory(name="Tỉnh Khác", code="other-province")
+    stranger = CadreFactory(unit=elsewhere, full_name="Võ Văn Người Khác Tỉnh")
+    body = (
+        client_for(s.members[0])
+        .post(url("ballot:vote", ballot_id=ballot.pk), {"find": "nguoi khac", "search": "1"})
+        .content.decode()
+    )
+    listed = _options(body, "write_in")[1:]
+    assert listed == [str(s.other_cadre.pk)]
+    assert str(stranger.pk) not in listed
+
+
+def test_a_paper_for_two_posts_looks_names_up_too(s):
+    meeting = in_session(s, make_meeting(s))
+    ballot = open_ballot(s, meeting, seats=2)
+    a, _b = candidate_ids(ballot)
+    voter = client_for(s.members[0])
+    vote_url = url("ballot:vote", ballot_id=ballot.pk)
+    assert _options(voter.get(vote_url).content.decode(), "write_ins") == []
+    body = voter.post(
+        vote_url, {"picks": [a], "find": "người khác", "search": "1"}
+    ).content.decode()
+    assert _options(body, "write_ins") == [str(s.other_cadre.pk)]
+    assert re.search(rf'<input type="checkbox" name="picks" value="{a}"[^>]*checked', body)
+    cast = voter.post(vote_url, {"picks": [a], "write_ins": [s.other_cadre.pk]})
+    assert cast.status_code == 303
 
 
 def test_nomination_for_two_posts_limits_the_names(s):

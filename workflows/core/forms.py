@@ -197,10 +197,27 @@ class BallotForm(forms.Form):
         return data
 
 
+def _cadre_label(cadre) -> str:
+    return f"{cadre.full_name} — {cadre.unit.name}"
+
+
+def _find_field() -> forms.CharField:
+    # Sent in the paper's POST body, never in an address: a name looked up while voting is
+    # nobody's business (server and proxy logs keep addresses).
+    return forms.CharField(
+        label=_("Find a cadre by name"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class VoteForm(forms.Form):
     """One member's ballot paper. Nothing here is ever shown back once cast."""
 
-    def __init__(self, *args, ballot: Ballot, candidates, write_ins, **kwargs):
+    def __init__(self, *args, ballot: Ballot, candidates, write_ins, shown=(), **kwargs):
+        """``write_ins``: every cadre the paper accepts as a write-in (for validation only);
+        ``shown``: those it lists (``selectors.write_in_matches``)."""
         super().__init__(*args, **kwargs)
         self.ballot = ballot
         self.candidates = list(candidates)
@@ -217,8 +234,15 @@ class VoteForm(forms.Form):
                 label=_("Another cadre"),
                 queryset=write_ins,
                 required=False,
-                empty_label=_("— choose a cadre —"),
+                empty_label=_("— find a cadre by name first —")
+                if not shown
+                else _("— choose a cadre —"),
             )
+            self.fields["write_in"].widget.choices = [
+                ("", self.fields["write_in"].empty_label),
+                *((c.pk, _cadre_label(c)) for c in shown),
+            ]
+            self.fields["find"] = _find_field()
         elif self.kind == BallotKind.NOMINATION:
             self.fields["picks"] = forms.MultipleChoiceField(
                 label=_("Your choices"),
@@ -232,6 +256,8 @@ class VoteForm(forms.Form):
                 required=False,
                 widget=forms.SelectMultiple(attrs={"size": 6}),
             )
+            self.fields["write_ins"].widget.choices = [(c.pk, _cadre_label(c)) for c in shown]
+            self.fields["find"] = _find_field()
             self.fields["abstain"] = forms.BooleanField(label=_("Abstain"), required=False)
         else:
             choices = [(c.value, c.label) for c in CHOICES_BY_KIND[BallotKind(self.kind)]]
@@ -242,6 +268,19 @@ class VoteForm(forms.Form):
                     widget=forms.RadioSelect,
                     error_messages={"required": _("Give an answer for this candidate.")},
                 )
+
+    def initial_from(self, data) -> None:
+        """Show what ``data`` (a paper sent to look a name up, not to be cast) had chosen,
+        without judging it: no error is shown for a paper that was not cast."""
+        initial = {}
+        for name, field in self.fields.items():
+            if isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+                initial[name] = data.getlist(name)
+            elif isinstance(field, forms.BooleanField):
+                initial[name] = bool(data.get(name))
+            else:
+                initial[name] = data.get(name, "")
+        self.initial = initial
 
     def per_candidate(self):
         """Bound fields with their candidate, for confidence and approval papers."""

@@ -12,9 +12,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from personnel.expressions import PlainText
 from personnel.models import Cadre, CommitteeKind, CommitteeMembership
 from personnel.scope_cache import remembered
-from personnel.selectors import active_on, cadres_for_user
+from personnel.selectors import active_on, cadres_for_user, unaccent_text
 
 from .errors import Conflict, Forbidden, Refused
 from .models import Attendance, Ballot, BallotMode, BallotStatus, Meeting, Participation, Summons
@@ -142,6 +143,31 @@ def write_in_cadres(*, user, ballot: Ballot) -> QuerySet[Cadre]:
     """Cadres a voter may name instead of the listed candidates."""
     listed = ballot.candidates.filter(cadre__isnull=False).values("cadre_id")
     return candidate_cadres(user=user, meeting=ballot.meeting).exclude(pk__in=listed)
+
+
+WRITE_IN_MATCHES = 30
+
+
+def write_in_matches(*, user, ballot: Ballot, text: str, chosen=()) -> list[Cadre]:
+    """The write-in cadres a ballot paper lists: those whose name holds ``text`` (diacritics
+    and case ignored; at most ``WRITE_IN_MATCHES``), and those already ``chosen`` on it.
+
+    A paper never lists every cadre it would accept: a province's unit subtree holds some
+    50,000, which made the paper a megabyte and its rendering most of a vote's cost."""
+    allowed = write_in_cadres(user=user, ballot=ballot)
+    found: list[Cadre] = []
+    ids = [int(pk) for pk in chosen if str(pk).isdigit()]
+    if ids:
+        found = list(allowed.filter(pk__in=ids))
+    text = (text or "").strip()
+    if text:
+        matching = (
+            allowed.alias(plain_name=PlainText("full_name"))
+            .filter(plain_name__icontains=unaccent_text(text))
+            .exclude(pk__in=[c.pk for c in found])
+        )
+        found += list(matching[:WRITE_IN_MATCHES])
+    return found
 
 
 def counting_group(*, meeting: Meeting) -> QuerySet[Summons]:

@@ -392,12 +392,37 @@ def ballot_vote(request, ballot_id: int):
         refusal = selectors.vote_refusal(user=user, ballot=ballot)
         if refusal is not None:
             return refused(request, refusal, meeting=ballot.meeting)
+    data = request.POST if request.method == "POST" else None
+    # "Find" on the paper: list the cadres whose name matches, keep what was chosen, cast
+    # nothing (the paper is a form; the lookup travels in its POST body, not in an address).
+    searching = data is not None and "search" in data
+    shown = (
+        selectors.write_in_matches(
+            user=user,
+            ballot=ballot,
+            text=data.get("find", ""),
+            chosen=[data.get("write_in", ""), *data.getlist("write_ins")],
+        )
+        if data is not None
+        else []
+    )
     form = VoteForm(
-        request.POST if request.method == "POST" else None,
+        None if searching else data,
         ballot=ballot,
         candidates=_paper_candidates(ballot),
         write_ins=selectors.write_in_cadres(user=user, ballot=ballot),
+        shown=shown,
     )
+    if searching:
+        refusal = selectors.vote_refusal(user=user, ballot=ballot)
+        if refusal is not None:
+            return refused(request, refusal, meeting=ballot.meeting)
+        form.initial_from(data)
+        return render(
+            request,
+            "meetings/ballot_vote.html",
+            {**context, "form": form, "searched": True, "matches": len(shown)},
+        )
     status = 200
     if request.method == "POST":
         status = 400
