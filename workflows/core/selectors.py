@@ -66,13 +66,29 @@ def meeting_get_for_user(*, user, pk) -> Meeting:
 
 
 def _in_reach(user, ballot: Ballot | None) -> bool:
-    """Whether ``ballot``'s meeting is one the user may see, checked for that one meeting.
+    """Whether ``ballot``'s meeting is one the user may see: ``meetings_for_user``'s rules
+    applied to that one meeting, already read with the ballot.
 
     ``meeting__in=<meetings in reach>`` made PostgreSQL hash every meeting the user reaches (a
-    province's 173 k at large) before it looked at the one ballot, and the same test as a
-    correlated EXISTS beside the ballot's joins took 25 ms to plan: read the ballot by its key,
-    then ask about its meeting (39 -> 26 ms for a province member at large)."""
-    return ballot is not None and meetings_for_user(user=user).filter(pk=ballot.meeting_id).exists()
+    province's 173 k at large); asking ``meetings_for_user`` about the one meeting still built
+    and planned its whole condition on every vote (6 % of the web workers' time under load).
+    Here: the chair and the organisation boards above the unit from what is in memory, then at
+    most two key lookups. ``tests/workflows/test_meeting_reach.py`` holds it equal to
+    ``meetings_for_user``."""
+    if ballot is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    meeting = ballot.meeting
+    if meeting.chair_id == user.pk:
+        return True
+    if any(meeting.unit.path.startswith(path) for path in org_board_paths(user)):
+        return True
+    if Summons.objects.filter(meeting_id=meeting.pk, user=user).exists():
+        return True
+    return CommitteeMembership.objects.filter(
+        active_on(timezone.localdate()), committee_id=meeting.competent_body_id, user=user
+    ).exists()
 
 
 def ballot_get_for_user(*, user, pk) -> Ballot:
@@ -148,13 +164,13 @@ def write_in_cadres(*, user, ballot: Ballot) -> QuerySet[Cadre]:
 WRITE_IN_MATCHES = 30
 
 
-def write_in_matches(*, user, ballot: Ballot, text: str, chosen=()) -> list[Cadre]:
-    """The write-in cadres a ballot paper lists: those whose name holds ``text`` (diacritics
-    and case ignored; at most ``WRITE_IN_MATCHES``), and those already ``chosen`` on it.
+def write_in_matches(*, allowed: QuerySet[Cadre], text: str, chosen=()) -> list[Cadre]:
+    """The write-in cadres a ballot paper lists, of those it ``allowed`` (``write_in_cadres``):
+    those whose name holds ``text`` (diacritics and case ignored; at most
+    ``WRITE_IN_MATCHES``), and those already ``chosen`` on it.
 
     A paper never lists every cadre it would accept: a province's unit subtree holds some
     50,000, which made the paper a megabyte and its rendering most of a vote's cost."""
-    allowed = write_in_cadres(user=user, ballot=ballot)
     found: list[Cadre] = []
     ids = [int(pk) for pk in chosen if str(pk).isdigit()]
     if ids:

@@ -396,10 +396,10 @@ def ballot_vote(request, ballot_id: int):
     # "Find" on the paper: list the cadres whose name matches, keep what was chosen, cast
     # nothing (the paper is a form; the lookup travels in its POST body, not in an address).
     searching = data is not None and "search" in data
+    write_ins = selectors.write_in_cadres(user=user, ballot=ballot)
     shown = (
         selectors.write_in_matches(
-            user=user,
-            ballot=ballot,
+            allowed=write_ins,
             text=data.get("find", ""),
             chosen=[data.get("write_in", ""), *data.getlist("write_ins")],
         )
@@ -410,7 +410,7 @@ def ballot_vote(request, ballot_id: int):
         None if searching else data,
         ballot=ballot,
         candidates=_paper_candidates(ballot),
-        write_ins=selectors.write_in_cadres(user=user, ballot=ballot),
+        write_ins=write_ins,
         shown=shown,
     )
     if searching:
