@@ -40,6 +40,7 @@ def scene(transactional_db):
     ]
     first = CadreFactory(unit=province, full_name="Nguyễn Thị Thu Hà")
     second = CadreFactory(unit=province, full_name="Phạm Văn Bảo")
+    other = CadreFactory(unit=province, full_name="Võ Văn Người Khác")
     meeting = services.meeting_create(
         actor=chair,
         title="Hội nghị Ban Thường vụ Tỉnh ủy — giới thiệu nhân sự",
@@ -73,6 +74,7 @@ def scene(transactional_db):
         "ballot": ballot,
         "voters": voters,
         "picks": [candidates[first.pk], candidates[first.pk], candidates[second.pk]],
+        "other": other,
     }
 
 
@@ -149,3 +151,40 @@ def test_chair_opens_members_vote_on_phones_chair_sees_turnout_and_outcome(
     assert ballot.outcome["result"]["result"] == "carried_forward"
     assert sorted(ballot.outcome["result"]["forward"]) == sorted(set(scene["picks"]))
     assert ballot.turnout == 3
+
+
+def test_a_member_names_another_cadre_from_a_phone(
+    live_server, chromium, scene, log_in, output_dir
+):
+    """The paper lists no write-in cadre until the voter looks a name up on it: Enter in the
+    look-up box finds (it never casts), the choice made stays made, and the name looked up
+    never appears in an address."""
+    ballot, other = scene["ballot"], scene["other"]
+    services.ballot_open(actor=scene["meeting"].chair, ballot=ballot)
+    context = chromium.new_context(**PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        phone = context.new_page()
+        log_in(phone, scene["voters"][0].username)
+        phone.goto(f"{live_server.url}/meetings/ballots/{ballot.pk}/vote/")
+        write_in = phone.locator('select[name="write_in"]')
+        expect(write_in.locator("option")).to_have_count(1)  # nothing listed yet
+        phone.get_by_test_id("choice-other").click()
+        phone.locator('input[name="find"]').fill("nguoi khac")
+        phone.locator('input[name="find"]').press("Enter")
+        expect(phone.get_by_test_id("write-in-matches")).to_be_visible()
+        assert "nguoi" not in phone.url.lower()
+        expect(phone.locator('input[name="pick"][value="other"]')).to_be_checked()
+        expect(write_in.locator("option")).to_have_count(2)
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        phone.screenshot(path=str(output_dir / "ballot-phone-write-in.png"), full_page=True)
+        write_in.select_option(str(other.pk))
+        phone.get_by_test_id("vote-submit").click()
+        expect(phone.get_by_test_id("vote-recorded")).to_be_visible()
+        expect(phone.get_by_test_id("ballot-paper")).not_to_contain_text("Người Khác")
+    finally:
+        context.close()
+    from workflows.core.models import Participation
+
+    assert Participation.objects.filter(ballot=ballot).count() == 1
