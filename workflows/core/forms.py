@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from personnel.models import CommitteeMembership
 from personnel.selectors import active_on
 
-from . import services
+from . import selectors, services
 from .models import (
     Attendance,
     Ballot,
@@ -207,7 +207,7 @@ def _find_field() -> forms.CharField:
     return forms.CharField(
         label=_("Find a cadre by name"),
         required=False,
-        max_length=100,
+        max_length=selectors.WRITE_IN_TEXT_MAX,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
 

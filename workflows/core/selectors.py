@@ -162,6 +162,7 @@ def write_in_cadres(*, user, ballot: Ballot) -> QuerySet[Cadre]:
 
 
 WRITE_IN_MATCHES = 30
+WRITE_IN_TEXT_MAX = 100  # the paper's "Find" box (forms.VoteForm)
 
 
 def write_in_matches(*, allowed: QuerySet[Cadre], text: str, chosen=()) -> list[Cadre]:
@@ -175,7 +176,7 @@ def write_in_matches(*, allowed: QuerySet[Cadre], text: str, chosen=()) -> list[
     ids = [int(pk) for pk in chosen if str(pk).isdigit()]
     if ids:
         found = list(allowed.filter(pk__in=ids))
-    text = (text or "").strip()
+    text = (text or "").strip()[:WRITE_IN_TEXT_MAX]  # a look-up is not validated as a form
     if text:
         matching = (
             allowed.alias(plain_name=PlainText("full_name"))

@@ -396,6 +396,10 @@ def ballot_vote(request, ballot_id: int):
     # "Find" on the paper: list the cadres whose name matches, keep what was chosen, cast
     # nothing (the paper is a form; the lookup travels in its POST body, not in an address).
     searching = data is not None and "search" in data
+    if searching:
+        refusal = selectors.vote_refusal(user=user, ballot=ballot)
+        if refusal is not None:
+            return refused(request, refusal, meeting=ballot.meeting)
     write_ins = selectors.write_in_cadres(user=user, ballot=ballot)
     shown = (
         selectors.write_in_matches(
@@ -414,9 +418,6 @@ def ballot_vote(request, ballot_id: int):
         shown=shown,
     )
     if searching:
-        refusal = selectors.vote_refusal(user=user, ballot=ballot)
-        if refusal is not None:
-            return refused(request, refusal, meeting=ballot.meeting)
         form.initial_from(data)
         return render(
             request,
